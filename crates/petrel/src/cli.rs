@@ -1,0 +1,45 @@
+//! The command line: subcommands and their flags. Each flag that configures the server has a
+//! `PETREL_*` environment twin; clap gives the flag precedence over the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Petrel: a self-hosted, RocketMQ 5 compatible broker with RAM-style access control.
+#[derive(Debug, Parser)]
+#[command(name = "petrel", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the broker, the management API and the console.
+    Serve(ServeArgs),
+}
+
+/// Flags of `petrel serve`. Unset flags fall back to the environment, then the config file,
+/// then the embedded defaults.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE", env = "PETREL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (catalogue, message log, master key).
+    #[arg(long, value_name = "DIR", env = "PETREL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address of the RocketMQ v2 gRPC port.
+    #[arg(long, value_name = "HOST:PORT", env = "PETREL_GRPC_ADDR")]
+    pub grpc_addr: Option<SocketAddr>,
+    /// Address of the HTTP port (management API, console, metrics, health).
+    #[arg(long, value_name = "HOST:PORT", env = "PETREL_HTTP_ADDR")]
+    pub http_addr: Option<SocketAddr>,
+    /// When a send is acknowledged: `sync` (after fsync) or `async` (after the write).
+    #[arg(long, value_name = "MODE", env = "PETREL_FLUSH_MODE")]
+    pub flush_mode: Option<crate::config::FlushModeSetting>,
+    /// Log filter, e.g. `info` or `petrel=debug`.
+    #[arg(long, value_name = "FILTER", env = "PETREL_LOG")]
+    pub log: Option<String>,
+}

@@ -1,0 +1,200 @@
+//! Server configuration: embedded defaults, overlaid by a TOML file, then by `PETREL_*`
+//! environment variables and flags (clap merges those two, flags first).
+//!
+//! Every value is validated here, at start, so a bad setting is refused with a message that
+//! names it instead of failing later.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::ServeArgs;
+
+/// The flush mode as written in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FlushModeSetting {
+    /// Acknowledge after fsync (group commit).
+    Sync,
+    /// Acknowledge after the write; fsync on an interval.
+    Async,
+}
+
+/// The effective configuration of `petrel serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub flush_mode: FlushModeSetting,
+    pub log: String,
+    pub segment_bytes: u64,
+    pub retention_hours: u64,
+    pub region: String,
+}
+
+/// The TOML file: every key optional, unknown keys refused so that typos surface.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    grpc_addr: Option<String>,
+    http_addr: Option<String>,
+    flush_mode: Option<FlushModeSetting>,
+    log: Option<String>,
+    segment_bytes: Option<u64>,
+    retention_hours: Option<u64>,
+    region: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./petrel-data"),
+            grpc_addr: SocketAddr::from(([0, 0, 0, 0], 8081)),
+            http_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            flush_mode: FlushModeSetting::Sync,
+            log: "info".to_owned(),
+            segment_bytes: 1 << 30,
+            retention_hours: 72,
+            region: "cn-hangzhou".to_owned(),
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file `{path}`: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid `{key}` in config file `{path}`: `{value}` is not a HOST:PORT address")]
+    Address {
+        path: PathBuf,
+        key: &'static str,
+        value: String,
+    },
+    #[error("invalid `{key}`: {reason}")]
+    Value { key: &'static str, reason: String },
+}
+
+impl Config {
+    /// Builds the effective configuration from defaults, the file named by `--config`, and the
+    /// flags/environment in `args`.
+    pub fn load(args: &ServeArgs) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = &args.config {
+            config.apply_file(path)?;
+        }
+        if let Some(v) = &args.data_dir {
+            config.data_dir.clone_from(v);
+        }
+        if let Some(v) = args.grpc_addr {
+            config.grpc_addr = v;
+        }
+        if let Some(v) = args.http_addr {
+            config.http_addr = v;
+        }
+        if let Some(v) = args.flush_mode {
+            config.flush_mode = v;
+        }
+        if let Some(v) = &args.log {
+            config.log.clone_from(v);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        let addr = |key: &'static str, value: String| {
+            value
+                .parse::<SocketAddr>()
+                .map_err(|_| ConfigError::Address {
+                    path: path.to_owned(),
+                    key,
+                    value,
+                })
+        };
+        if let Some(v) = file.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = file.grpc_addr {
+            self.grpc_addr = addr("grpc_addr", v)?;
+        }
+        if let Some(v) = file.http_addr {
+            self.http_addr = addr("http_addr", v)?;
+        }
+        if let Some(v) = file.flush_mode {
+            self.flush_mode = v;
+        }
+        if let Some(v) = file.log {
+            self.log = v;
+        }
+        if let Some(v) = file.segment_bytes {
+            self.segment_bytes = v;
+        }
+        if let Some(v) = file.retention_hours {
+            self.retention_hours = v;
+        }
+        if let Some(v) = file.region {
+            self.region = v;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::Value {
+                key: "data_dir",
+                reason: "must not be empty".to_owned(),
+            });
+        }
+        const MIN_SEGMENT: u64 = 1 << 20;
+        if self.segment_bytes < MIN_SEGMENT || self.segment_bytes > (1 << 40) {
+            return Err(ConfigError::Value {
+                key: "segment_bytes",
+                reason: format!(
+                    "`{}` is outside 1 MiB to 1 TiB",
+                    self.segment_bytes
+                ),
+            });
+        }
+        if self.retention_hours == 0 {
+            return Err(ConfigError::Value {
+                key: "retention_hours",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        let region_ok = !self.region.is_empty()
+            && self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            return Err(ConfigError::Value {
+                key: "region",
+                reason: format!("`{}` must be lowercase letters, digits and `-`", self.region),
+            });
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(ConfigError::Value {
+                key: "log",
+                reason: format!("`{}` is not a valid log filter", self.log),
+            });
+        }
+        Ok(())
+    }
+}

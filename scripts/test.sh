@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Installs by itself everything the tests need, idempotently,
+# caching under .cache/ (ignored by git). Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+mkdir -p .cache
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install test dependencies"
+bash scripts/setup-test-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if [ -f fuzz/Cargo.toml ]; then
+  step "build fuzz targets"
+  CARGO_TARGET_DIR="$root/fuzz/target" cargo build --manifest-path fuzz/Cargo.toml --bins
+fi
+
+step "cargo test"
+cargo test --workspace --locked --no-fail-fast
