@@ -166,10 +166,7 @@ impl Config {
         if self.segment_bytes < MIN_SEGMENT || self.segment_bytes > (1 << 40) {
             return Err(ConfigError::Value {
                 key: "segment_bytes",
-                reason: format!(
-                    "`{}` is outside 1 MiB to 1 TiB",
-                    self.segment_bytes
-                ),
+                reason: format!("`{}` is outside 1 MiB to 1 TiB", self.segment_bytes),
             });
         }
         if self.retention_hours == 0 {
@@ -186,7 +183,10 @@ impl Config {
         if !region_ok {
             return Err(ConfigError::Value {
                 key: "region",
-                reason: format!("`{}` must be lowercase letters, digits and `-`", self.region),
+                reason: format!(
+                    "`{}` must be lowercase letters, digits and `-`",
+                    self.region
+                ),
             });
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {

@@ -1,6 +1,8 @@
 //! `petrel serve`: loads configuration, opens the data dir, binds the ports, and runs until
 //! SIGTERM or Ctrl-C, then shuts down cleanly (in-flight requests finish, the log is flushed).
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 
@@ -24,13 +26,13 @@ fn init_logging(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!("cannot create data dir `{}`", config.data_dir.display())
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir `{}`", config.data_dir.display()))?;
     tracing::info!(data_dir = %config.data_dir.display(), flush_mode = ?config.flush_mode, "starting petrel");
 
     let http = TcpListener::bind(config.http_addr)
