@@ -1,7 +1,12 @@
 //! Test harness: runs the real `petrel` binary on free ports with a temporary data dir and
 //! learns its addresses from its log.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses part of the harness")]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test harness: a failure here is a failed test"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
