@@ -1,6 +1,8 @@
 //! `petrel serve` as a newcomer and a script see it: it starts with defaults, answers health
 //! checks, stops cleanly on SIGTERM, and refuses bad configuration by name.
 
+#![allow(clippy::unwrap_used, reason = "integration test")]
+
 mod common;
 
 use std::process::Command;
