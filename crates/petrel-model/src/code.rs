@@ -17,6 +17,8 @@ pub enum ErrorCode {
     MalformedPolicyDocument,
     /// `EntityNotExist.<Entity>` (RAM spelling) — 404.
     EntityNotExist(Cow<'static, str>),
+    /// `EntityNotExists.<Entity>` (ResourceManager spelling, with an `s`) — 404.
+    EntityNotExists(Cow<'static, str>),
     /// `EntityAlreadyExists.<Entity>` — 409.
     EntityAlreadyExists(Cow<'static, str>),
     /// `DeleteConflict.<What>` — 409.
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::MissingParameter(p) => join("MissingParameter", p),
             ErrorCode::MalformedPolicyDocument => Cow::Borrowed("MalformedPolicyDocument"),
             ErrorCode::EntityNotExist(e) => join("EntityNotExist", e),
+            ErrorCode::EntityNotExists(e) => join("EntityNotExists", e),
             ErrorCode::EntityAlreadyExists(e) => join("EntityAlreadyExists", e),
             ErrorCode::DeleteConflict(e) => join("DeleteConflict", e),
             ErrorCode::LimitExceeded(e) => join("LimitExceeded", e),
@@ -94,7 +97,7 @@ impl ErrorCode {
             | ErrorCode::ServiceNotActivated
             | ErrorCode::InvalidAccessKeyIdInactive
             | ErrorCode::AccountDisabled => 403,
-            ErrorCode::EntityNotExist(_) => 404,
+            ErrorCode::EntityNotExist(_) | ErrorCode::EntityNotExists(_) => 404,
             ErrorCode::EntityAlreadyExists(_)
             | ErrorCode::DeleteConflict(_)
             | ErrorCode::LimitExceeded(_) => 409,
@@ -121,7 +124,7 @@ impl ErrorCode {
             | ErrorCode::InvalidCredentials
             | ErrorCode::AccountDisabled => 40100,
             ErrorCode::NoPermission | ErrorCode::ServiceNotActivated => 40300,
-            ErrorCode::EntityNotExist(_) => 40400,
+            ErrorCode::EntityNotExist(_) | ErrorCode::EntityNotExists(_) => 40400,
             ErrorCode::InternalError => 50000,
         }
     }
@@ -146,6 +149,9 @@ mod tests {
         assert_eq!(c.as_str(), "LimitExceeded.User.AccessKey");
         assert_eq!(c.http_status(), 409);
         assert_eq!(ErrorCode::NoPermission.rocketmq_code(), 40300);
-        assert_eq!(ErrorCode::InvalidParameter("".into()).as_str(), "InvalidParameter");
+        assert_eq!(
+            ErrorCode::InvalidParameter("".into()).as_str(),
+            "InvalidParameter"
+        );
     }
 }

@@ -173,9 +173,11 @@ pub fn validate_name(kind: NameKind, value: &str) -> Result<(), NameError> {
             NameProblem::InvalidChars,
         ));
     }
-    let starts_with_letter = value.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-    if matches!(kind, NameKind::ResourceGroupName | NameKind::AccountAlias) && !starts_with_letter
-    {
+    let starts_with_letter = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    if matches!(kind, NameKind::ResourceGroupName | NameKind::AccountAlias) && !starts_with_letter {
         return Err(NameError::with_problem(
             kind,
             value,
