@@ -193,6 +193,11 @@ pub enum MetaError {
         supported: u64,
     },
 
+    /// The caller of [`crate::Catalog::write`] abandoned the transaction for a reason of its own
+    /// (which it reports itself); nothing was written.
+    #[error("transaction abandoned by the caller")]
+    Aborted,
+
     /// The embedded database failed.
     #[error("catalog storage failed while {context}: {source}")]
     Storage {
@@ -265,7 +270,8 @@ impl MetaError {
             MetaError::LimitExceeded { code, .. } => ErrorCode::LimitExceeded((*code).into()),
             MetaError::InvalidCredentials => ErrorCode::InvalidCredentials,
             MetaError::AccountDisabled { .. } => ErrorCode::AccountDisabled,
-            MetaError::Unseal { .. }
+            MetaError::Aborted
+            | MetaError::Unseal { .. }
             | MetaError::MasterKey { .. }
             | MetaError::SchemaTooNew { .. }
             | MetaError::Storage { .. }

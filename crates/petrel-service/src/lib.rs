@@ -1,1 +1,68 @@
-//! placeholder
+//! The service layer: every operation of every front end (gRPC, OpenAPI, console, CLI) is a method
+//! here, and each runs the one pipeline — authenticate → authorize → act → audit.
+//!
+//! Front ends authenticate the caller through [`Service`] (AccessKey signatures, passwords), then
+//! call typed operations with the resulting [`Caller`]. An operation authorizes inside the same
+//! catalogue transaction that performs it, and appends the audit record there too, so "changed
+//! but not audited" cannot happen; a refusal is audited as well. No front end decides a
+//! permission itself.
+
+mod authorize;
+mod bootstrap;
+mod caller;
+mod error;
+mod ops;
+mod pipeline;
+mod resource;
+
+pub use authorize::Denial;
+pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
+pub use caller::{Caller, Identity, RequestContext, new_request_id};
+pub use error::ServiceError;
+pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
+pub use ops::policies::{PolicyInfo, PolicyKind};
+pub use ops::query::{Simulation, WhoCan};
+pub use resource::{Resolved, Resource};
+
+use petrel_meta::Catalog;
+
+use authorize::PolicyCache;
+
+/// The terms-of-service version accepted on activation.
+pub const TERMS_VERSION: &str = "2026-01";
+
+/// Settings of the service layer.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The region spelled in ARNs and endpoints.
+    pub region: String,
+}
+
+/// The service layer over the catalogue.
+#[derive(Debug)]
+pub struct Service {
+    catalog: Catalog,
+    config: ServiceConfig,
+    cache: PolicyCache,
+}
+
+impl Service {
+    /// A service over `catalog`.
+    pub fn new(catalog: Catalog, config: ServiceConfig) -> Self {
+        Service {
+            catalog,
+            config,
+            cache: PolicyCache::default(),
+        }
+    }
+
+    /// The catalogue (for wiring and tests; operations go through the methods).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The configured region.
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+}

@@ -3,7 +3,11 @@
 
 use std::io::IsTerminal;
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use petrel_meta::CatalogOptions;
+use petrel_service::{InitialCredentials, Service, ServiceConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -35,6 +39,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create data dir `{}`", config.data_dir.display()))?;
     tracing::info!(data_dir = %config.data_dir.display(), flush_mode = ?config.flush_mode, "starting petrel");
 
+    let catalog = petrel_meta::Catalog::open(&config.data_dir, CatalogOptions::default())
+        .context("cannot open the catalog")?;
+    let service = Arc::new(Service::new(
+        catalog,
+        ServiceConfig {
+            region: config.region.clone(),
+        },
+    ));
+    if let Some(creds) = service
+        .bootstrap()
+        .context("cannot create the first account")?
+    {
+        print_initial_credentials(&creds, &config);
+    }
+
     let http = TcpListener::bind(config.http_addr)
         .await
         .with_context(|| format!("cannot listen on http_addr `{}`", config.http_addr))?;
@@ -48,6 +67,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("http server failed")?;
     tracing::info!("petrel stopped");
     Ok(())
+}
+
+/// Shows the first account's credentials on standard output (never in the log), once.
+fn print_initial_credentials(creds: &InitialCredentials, config: &Config) {
+    let path = config
+        .data_dir
+        .join(petrel_service::INITIAL_CREDENTIALS_FILE);
+    println!(
+        "\nPetrel created its first account. These credentials are shown only once;\n\
+         they are also in {path} (mode 0600).\n\n  account id         {}\n  root login         {}\n  root password      {}\n  AccessKey id       {}\n  AccessKey secret   {}\n",
+        creds.account_id,
+        creds.login_name,
+        creds.password,
+        creds.access_key_id,
+        creds.access_key_secret,
+        path = path.display(),
+    );
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

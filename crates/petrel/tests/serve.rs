@@ -123,3 +123,40 @@ async fn flags_override_environment_which_overrides_the_file() {
     assert_eq!(resp.status(), 200);
     server.terminate();
 }
+
+#[test]
+fn first_start_prints_credentials_once_and_restarts_never_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let server = Server::start_in(&dir, &[]);
+    let creds_path = dir.join("initial-credentials.json");
+    let creds: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&creds_path).unwrap()).unwrap();
+    let secret = creds["access_key_secret"].as_str().unwrap().to_owned();
+    let password = creds["password"].as_str().unwrap().to_owned();
+    assert!(!secret.is_empty() && !password.is_empty());
+    // Shown once, on standard output; never in the log.
+    let with_secret: Vec<_> = server
+        .startup
+        .iter()
+        .filter(|l| l.contains(&secret))
+        .collect();
+    assert_eq!(with_secret.len(), 1, "{:?}", server.startup);
+    assert!(with_secret[0].starts_with("[out] "));
+    assert!(server.startup.iter().any(|l| l.contains(&password)));
+    assert!(server.terminate().success());
+
+    let restarted = Server::start_in(&dir, &[]);
+    assert!(
+        !restarted
+            .startup
+            .iter()
+            .any(|l| l.contains(&secret) || l.contains(&password) || l.contains("AccessKey")),
+        "a restart printed credentials: {:?}",
+        restarted.startup
+    );
+    assert!(restarted.terminate().success());
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&creds_path).unwrap()).unwrap();
+    assert_eq!(again, creds, "a restart rewrote the credentials file");
+}

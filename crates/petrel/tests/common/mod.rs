@@ -19,7 +19,10 @@ pub struct Server {
     pub child: Child,
     pub http_addr: String,
     pub data_dir: PathBuf,
+    /// Output lines, each prefixed with `[out] ` or `[err] ` for its stream.
     pub log: mpsc::Receiver<String>,
+    /// The lines printed before the server said where it listens.
+    pub startup: Vec<String>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -56,27 +59,29 @@ impl Server {
     pub fn spawn(mut cmd: Command, data_dir: &Path) -> Server {
         let mut child = cmd.spawn().expect("spawn petrel");
         let (tx, rx) = mpsc::channel();
-        for stream in [
-            Box::new(child.stderr.take().expect("stderr")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stdout.take().expect("stdout")),
+        for (tag, stream) in [
+            (
+                "[err] ",
+                Box::new(child.stderr.take().expect("stderr")) as Box<dyn std::io::Read + Send>,
+            ),
+            ("[out] ", Box::new(child.stdout.take().expect("stdout"))),
         ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
+                    if tx.send(format!("{tag}{line}")).is_err() {
                         break;
                     }
                 }
             });
         }
-        let http_addr = wait_for_line(&rx, "http listening on ", &mut child)
-            .trim()
-            .to_owned();
+        let (found, startup) = wait_for_line(&rx, "http listening on ", &mut child);
         Server {
             child,
-            http_addr,
+            http_addr: found.trim().to_owned(),
             data_dir: data_dir.to_owned(),
             log: rx,
+            startup,
             _tmp: None,
         }
     }
@@ -103,15 +108,19 @@ impl Drop for Server {
     }
 }
 
-/// Waits until a log line contains `marker`; returns what follows it.
-pub fn wait_for_line(rx: &mpsc::Receiver<String>, marker: &str, child: &mut Child) -> String {
+/// Waits until a line contains `marker`; returns what follows it and the lines before it.
+pub fn wait_for_line(
+    rx: &mpsc::Receiver<String>,
+    marker: &str,
+    child: &mut Child,
+) -> (String, Vec<String>) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut seen = Vec::new();
     while std::time::Instant::now() < deadline {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(line) => {
                 if let Some(pos) = line.find(marker) {
-                    return line[pos + marker.len()..].to_owned();
+                    return (line[pos + marker.len()..].to_owned(), seen);
                 }
                 seen.push(line);
             }

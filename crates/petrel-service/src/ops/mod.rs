@@ -1,0 +1,13 @@
+//! The operations, one module per family of the RAM / ResourceManager / RocketMQ APIs. Each
+//! method names the permissions it needs and runs through the pipeline.
+
+pub mod access_keys;
+pub mod activation;
+pub mod authn;
+pub mod grants;
+pub mod groups;
+pub mod instances;
+pub mod policies;
+pub mod query;
+pub mod resource_groups;
+pub mod users;
