@@ -23,7 +23,7 @@ impl Need {
 }
 
 impl Service {
-    fn authorizer(&self) -> Authorizer<'_> {
+    pub(crate) fn authorizer(&self) -> Authorizer<'_> {
         Authorizer {
             region: &self.config.region,
             cache: &self.cache,

@@ -4,7 +4,7 @@
 use petrel_iam::Decision;
 
 use crate::Service;
-use crate::authorize::{Authorizer, is_gated};
+use crate::authorize::is_gated;
 use crate::caller::{Caller, Identity};
 use crate::error::ServiceError;
 use crate::pipeline::Need;
@@ -48,10 +48,7 @@ impl Service {
         resource: Resource,
     ) -> Result<Simulation, ServiceError> {
         let need = Need::new("ram:SimulatePrincipalPolicy", Resource::Account);
-        let authorizer = Authorizer {
-            region: &self.config.region,
-            cache: &self.cache,
-        };
+        let authorizer = self.authorizer();
         self.observe(caller, &[need], |tx| {
             if let Identity::User(name) = &subject {
                 tx.get_user(&caller.account_id, name)?;
@@ -80,10 +77,7 @@ impl Service {
         resource: Resource,
     ) -> Result<WhoCan, ServiceError> {
         let need = Need::new("ram:SimulatePrincipalPolicy", Resource::Account);
-        let authorizer = Authorizer {
-            region: &self.config.region,
-            cache: &self.cache,
-        };
+        let authorizer = self.authorizer();
         self.observe(caller, &[need], |tx| {
             let account = tx.get_account(&caller.account_id)?;
             let resolved = resource.resolve(tx, &self.config.region, &caller.account_id)?;
