@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// When a send is acknowledged: `sync` (after fsync) or `async` (after the write).
     #[arg(long, value_name = "MODE", env = "PETREL_FLUSH_MODE")]
     pub flush_mode: Option<crate::config::FlushModeSetting>,
+    /// Size of each commit-log segment file in bytes (preallocated; at least 8 MiB).
+    #[arg(long, value_name = "BYTES", env = "PETREL_SEGMENT_BYTES")]
+    pub segment_bytes: Option<u64>,
     /// Log filter, e.g. `info` or `petrel=debug`.
     #[arg(long, value_name = "FILTER", env = "PETREL_LOG")]
     pub log: Option<String>,

@@ -103,6 +103,9 @@ impl Config {
         if let Some(v) = args.flush_mode {
             config.flush_mode = v;
         }
+        if let Some(v) = args.segment_bytes {
+            config.segment_bytes = v;
+        }
         if let Some(v) = &args.log {
             config.log.clone_from(v);
         }
@@ -162,11 +165,12 @@ impl Config {
                 reason: "must not be empty".to_owned(),
             });
         }
-        const MIN_SEGMENT: u64 = 1 << 20;
+        // A segment must hold the largest message (4 MiB) with its framing.
+        const MIN_SEGMENT: u64 = 8 << 20;
         if self.segment_bytes < MIN_SEGMENT || self.segment_bytes > (1 << 40) {
             return Err(ConfigError::Value {
                 key: "segment_bytes",
-                reason: format!("`{}` is outside 1 MiB to 1 TiB", self.segment_bytes),
+                reason: format!("`{}` is outside 8 MiB to 1 TiB", self.segment_bytes),
             });
         }
         if self.retention_hours == 0 {

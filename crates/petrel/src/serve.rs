@@ -4,14 +4,16 @@
 use std::io::IsTerminal;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use petrel_meta::CatalogOptions;
 use petrel_service::{InitialCredentials, Service, ServiceConfig};
+use petrel_store::{FlushMode, Store, StoreConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
-use crate::config::Config;
+use crate::config::{Config, FlushModeSetting};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(&args)?;
@@ -54,6 +56,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         print_initial_credentials(&creds, &config);
     }
 
+    let store = open_store(&config)?;
+    let (stop_background, stopping) = tokio::sync::watch::channel(false);
+    let retention = tokio::spawn(retention_loop(store.clone(), stopping));
+
     let http = TcpListener::bind(config.http_addr)
         .await
         .with_context(|| format!("cannot listen on http_addr `{}`", config.http_addr))?;
@@ -65,8 +71,76 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("http server failed")?;
+    // The retention task ends between passes, releasing its handle on the store.
+    let _ = stop_background.send(true);
+    retention.await.context("the retention task panicked")?;
+    // Every appender has finished with the store once the front ends have stopped; closing
+    // flushes the log and writes a clean checkpoint so the next start skips recovery work.
+    let store = Arc::try_unwrap(store)
+        .map_err(|_| anyhow::anyhow!("the message store is still in use at shutdown"))?;
+    tokio::task::spawn_blocking(move || store.close())
+        .await
+        .context("closing the message store panicked")?
+        .context("cannot close the message store")?;
     tracing::info!("petrel stopped");
     Ok(())
+}
+
+/// Opens the message log in the data dir, running crash recovery.
+fn open_store(config: &Config) -> anyhow::Result<Arc<Store>> {
+    let store_config = StoreConfig {
+        segment_size: config.segment_bytes,
+        flush_mode: match config.flush_mode {
+            FlushModeSetting::Sync => FlushMode::Sync,
+            FlushModeSetting::Async => FlushMode::Async,
+        },
+        retention: Duration::from_secs(config.retention_hours.saturating_mul(3600)),
+        ..StoreConfig::default()
+    };
+    let store =
+        Store::open(&config.data_dir, store_config).context("cannot open the message log")?;
+    let report = store.recovery_report();
+    if let Some(torn) = &report.torn_tail {
+        tracing::warn!(
+            "message log: cut a torn tail at offset {} of `{}`: {}",
+            torn.offset,
+            torn.segment.display(),
+            torn.reason
+        );
+    }
+    tracing::info!(
+        clean_shutdown = report.clean_shutdown,
+        records_replayed = report.records_replayed,
+        end_pos = report.end_pos,
+        recovery_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
+        "message log open"
+    );
+    Ok(Arc::new(store))
+}
+
+/// Deletes expired segments once a minute, until `stopping` turns true.
+async fn retention_loop(store: Arc<Store>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.changed() => return,
+        }
+        let store = store.clone();
+        let now_ms = time_now_ms();
+        match tokio::task::spawn_blocking(move || store.enforce_retention(now_ms)).await {
+            Ok(Ok(report)) => tracing::debug!("retention: {report:?}"),
+            Ok(Err(err)) => tracing::warn!("retention failed: {err}"),
+            Err(err) => tracing::warn!("retention task failed: {err}"),
+        }
+    }
+}
+
+fn time_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Shows the first account's credentials on standard output (never in the log), once.

@@ -83,7 +83,7 @@ async fn flags_override_environment_which_overrides_the_file() {
     std::fs::write(
         &file,
         format!(
-            "data_dir = {:?}\nhttp_addr = \"127.0.0.1:0\"\ngrpc_addr = \"127.0.0.1:0\"\n",
+            "data_dir = {:?}\nhttp_addr = \"127.0.0.1:0\"\ngrpc_addr = \"127.0.0.1:0\"\nsegment_bytes = 8388608\n",
             from_file.to_str().unwrap()
         ),
     )
@@ -147,6 +147,15 @@ fn first_start_prints_credentials_once_and_restarts_never_do() {
     assert!(server.terminate().success());
 
     let restarted = Server::start_in(&dir, &[]);
+    // SIGTERM closed the message log cleanly: the restart has no recovery to do.
+    assert!(
+        restarted
+            .startup
+            .iter()
+            .any(|l| l.contains("clean_shutdown=true")),
+        "{:?}",
+        restarted.startup
+    );
     assert!(
         !restarted
             .startup

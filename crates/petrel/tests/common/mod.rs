@@ -47,6 +47,8 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0"])
+            // Small segments: a test has no use for 1 GiB of preallocated log.
+            .args(["--segment-bytes", "8388608"])
             .args(extra)
             .env_remove("PETREL_CONFIG")
             .env("PETREL_LOG", "info")
