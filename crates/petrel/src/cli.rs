@@ -6,6 +6,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::Local;
+use crate::commands::access_key::KeyCommand;
+use crate::commands::grant::GrantArgs;
+use crate::commands::instance::{GroupCommand, InstanceCommand, TopicCommand};
+use crate::commands::policy::PolicyCommand;
+use crate::commands::resource_group::RgCommand;
+use crate::commands::simulate::{SimulateArgs, WhoCanArgs};
+use crate::commands::user::UserCommand;
+
 /// Petrel: a self-hosted, RocketMQ 5 compatible broker with RAM-style access control.
 #[derive(Debug, Parser)]
 #[command(name = "petrel", version, about, propagate_version = true)]
@@ -18,6 +27,70 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker, the management API and the console.
     Serve(ServeArgs),
+    /// Activate the message queue service for the account (accepting its terms).
+    Activate(LocalOnly),
+    /// RAM users.
+    User(WithLocal<UserCommand>),
+    /// AccessKeys.
+    Key(WithLocal<KeyCommand>),
+    /// Attach policies to users or groups.
+    Grant(GrantWith),
+    /// Detach policies from users or groups.
+    Revoke(GrantWith),
+    /// System and custom policies.
+    Policy(WithLocal<PolicyCommand>),
+    /// Resource groups.
+    Rg(WithLocal<RgCommand>),
+    /// Instances.
+    Instance(WithLocal<InstanceCommand>),
+    /// Topics.
+    Topic(WithLocal<TopicCommand>),
+    /// Consumer groups.
+    Group(WithLocal<GroupCommand>),
+    /// Would a principal be allowed an action on a resource, and which statement decides?
+    Simulate(SimulateWith),
+    /// Who may do an action on a resource?
+    WhoCan(WhoCanWith),
+}
+
+/// A local command with no arguments of its own.
+#[derive(Debug, Args)]
+pub struct LocalOnly {
+    #[command(flatten)]
+    pub local: Local,
+}
+
+/// A local command family: the data dir options and one subcommand.
+#[derive(Debug, Args)]
+pub struct WithLocal<C: Subcommand> {
+    #[command(flatten)]
+    pub local: Local,
+    #[command(subcommand)]
+    pub command: C,
+}
+
+#[derive(Debug, Args)]
+pub struct GrantWith {
+    #[command(flatten)]
+    pub local: Local,
+    #[command(flatten)]
+    pub args: GrantArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateWith {
+    #[command(flatten)]
+    pub local: Local,
+    #[command(flatten)]
+    pub args: SimulateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanWith {
+    #[command(flatten)]
+    pub local: Local,
+    #[command(flatten)]
+    pub args: WhoCanArgs,
 }
 
 /// Flags of `petrel serve`. Unset flags fall back to the environment, then the config file,
