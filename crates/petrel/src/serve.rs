@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use petrel_broker::{Broker, BrokerConfig};
 use petrel_meta::CatalogOptions;
 use petrel_service::{InitialCredentials, Service, ServiceConfig};
 use petrel_store::{FlushMode, Store, StoreConfig};
@@ -59,31 +60,110 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let (stop_background, stopping) = tokio::sync::watch::channel(false);
     let retention = tokio::spawn(retention_loop(store.clone(), stopping));
+    let broker = open_broker(&store).await?;
 
     let http = TcpListener::bind(config.http_addr)
         .await
         .with_context(|| format!("cannot listen on http_addr `{}`", config.http_addr))?;
     let http_addr = http.local_addr().context("http listener has no address")?;
-    tracing::info!("http listening on {http_addr}");
-
-    let app = petrel_openapi::router();
-    axum::serve(http, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let grpc = TcpListener::bind(config.grpc_addr)
         .await
-        .context("http server failed")?;
+        .with_context(|| format!("cannot listen on grpc_addr `{}`", config.grpc_addr))?;
+    let grpc_addr = grpc.local_addr().context("grpc listener has no address")?;
+    tracing::info!("http listening on {http_addr}");
+    tracing::info!("grpc listening on {grpc_addr}");
+
+    // One signal stops both servers; either server failing stops the other too.
+    let (stop_servers, servers_stopping) = tokio::sync::watch::channel(false);
+    let signal = {
+        let stop = stop_servers.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
+    };
+    let app = petrel_openapi::router();
+    let http_server = {
+        let stop = stop_servers.clone();
+        async move {
+            let r = axum::serve(http, app)
+                .with_graceful_shutdown(stopped(servers_stopping.clone()))
+                .await
+                .context("http server failed");
+            let _ = stop.send(true);
+            r
+        }
+    };
+    let grpc_server = {
+        let stop = stop_servers.clone();
+        let servers_stopping = stop_servers.subscribe();
+        let (service, broker) = (service.clone(), broker.clone());
+        async move {
+            let r = petrel_grpc::serve(
+                grpc,
+                service,
+                broker,
+                petrel_grpc::GrpcConfig::default(),
+                stopped(servers_stopping),
+            )
+            .await
+            .context("grpc server failed");
+            let _ = stop.send(true);
+            r
+        }
+    };
+    let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
+    signal.abort();
+    // The broker goes before the store: it writes its last consumer-progress snapshot there.
+    if let Err(err) = broker.close().await {
+        tracing::warn!("closing the broker: {err}");
+    }
+    drop(broker);
     // The retention task ends between passes, releasing its handle on the store.
     let _ = stop_background.send(true);
     retention.await.context("the retention task panicked")?;
+    http_result?;
+    grpc_result?;
     // Every appender has finished with the store once the front ends have stopped; closing
     // flushes the log and writes a clean checkpoint so the next start skips recovery work.
-    let store = Arc::try_unwrap(store)
-        .map_err(|_| anyhow::anyhow!("the message store is still in use at shutdown"))?;
+    let store = unwrap_store(store).await?;
     tokio::task::spawn_blocking(move || store.close())
         .await
         .context("closing the message store panicked")?
         .context("cannot close the message store")?;
     tracing::info!("petrel stopped");
     Ok(())
+}
+
+/// Resolves once `rx` turns true (or its sender is gone).
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Opens the broker over the store, replaying consumer progress (blocking work, so off the
+/// runtime threads).
+async fn open_broker(store: &Arc<Store>) -> anyhow::Result<Arc<Broker>> {
+    let store = store.clone();
+    let broker = tokio::task::spawn_blocking(move || Broker::open(store, BrokerConfig::default()))
+        .await
+        .context("opening the broker panicked")?
+        .context("cannot open the broker")?;
+    Ok(Arc::new(broker))
+}
+
+/// Takes sole ownership of the store once every user released it; tasks finishing a last
+/// write get a few seconds.
+async fn unwrap_store(mut store: Arc<Store>) -> anyhow::Result<Store> {
+    for _ in 0..50 {
+        match Arc::try_unwrap(store) {
+            Ok(s) => return Ok(s),
+            Err(shared) => store = shared,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(anyhow::anyhow!(
+        "the message store is still in use at shutdown"
+    ))
 }
 
 /// Opens the message log in the data dir, running crash recovery.
@@ -95,6 +175,8 @@ fn open_store(config: &Config) -> anyhow::Result<Arc<Store>> {
             FlushModeSetting::Async => FlushMode::Async,
         },
         retention: Duration::from_secs(config.retention_hours.saturating_mul(3600)),
+        // The broker's largest body plus room for its properties and headers.
+        max_message_bytes: BrokerConfig::default().max_body_bytes + (64 << 10),
         ..StoreConfig::default()
     };
     let store =
