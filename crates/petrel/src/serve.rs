@@ -38,6 +38,7 @@ fn init_logging(filter: &str) {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let shutdown_signal = install_shutdown_signal()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir `{}`", config.data_dir.display()))?;
     tracing::info!(data_dir = %config.data_dir.display(), flush_mode = ?config.flush_mode, "starting petrel");
@@ -78,7 +79,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let signal = {
         let stop = stop_servers.clone();
         tokio::spawn(async move {
-            shutdown_signal().await;
+            shutdown_signal.await;
             let _ = stop.send(true);
         })
     };
@@ -242,30 +243,17 @@ fn print_initial_credentials(creds: &InitialCredentials, config: &Config) {
     );
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for ctrl-c: {err}");
-            std::future::pending::<()>().await;
+/// Registers the SIGTERM and Ctrl-C handlers now (a signal arriving before a handler exists
+/// would kill the process with the default action) and returns a future that resolves on
+/// either.
+fn install_shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for ctrl-c")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for sigterm")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("ctrl-c received, shutting down"),
+            _ = terminate.recv() => tracing::info!("sigterm received, shutting down"),
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(err) => {
-                tracing::error!("cannot listen for sigterm: {err}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("ctrl-c received, shutting down"),
-        () = terminate => tracing::info!("sigterm received, shutting down"),
-    }
+    })
 }
