@@ -11,6 +11,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "install test dependencies"
 bash scripts/setup-test-deps.sh
+# The official RocketMQ SDKs the end-to-end tests drive (tests/clients/README.md).
+bash scripts/setup-clients.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -18,6 +18,8 @@ use std::time::Duration;
 pub struct Server {
     pub child: Child,
     pub http_addr: String,
+    /// Where the RocketMQ gRPC front end listens.
+    pub grpc_addr: String,
     pub data_dir: PathBuf,
     /// Output lines, each prefixed with `[out] ` or `[err] ` for its stream.
     pub log: mpsc::Receiver<String>,
@@ -77,10 +79,13 @@ impl Server {
                 }
             });
         }
-        let (found, startup) = wait_for_line(&rx, "http listening on ", &mut child);
+        let (found, mut startup) = wait_for_line(&rx, "http listening on ", &mut child);
+        let (grpc, more) = wait_for_line(&rx, "grpc listening on ", &mut child);
+        startup.extend(more);
         Server {
             child,
             http_addr: found.trim().to_owned(),
+            grpc_addr: grpc.trim().to_owned(),
             data_dir: data_dir.to_owned(),
             log: rx,
             startup,
@@ -90,6 +95,12 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.http_addr, path)
+    }
+
+    /// Kills the process with SIGKILL: no shutdown work at all, as in a crash.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits for the exit status.
