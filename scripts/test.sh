@@ -13,6 +13,8 @@ step "install test dependencies"
 bash scripts/setup-test-deps.sh
 # The official RocketMQ SDKs the end-to-end tests drive (tests/clients/README.md).
 bash scripts/setup-clients.sh
+# The official Alibaba Cloud OpenAPI SDKs the management API tests drive (tests/openapi/).
+bash scripts/setup-openapi-sdks.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -23,6 +23,7 @@ pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
 pub use ops::policies::{PolicyInfo, PolicyKind};
 pub use ops::query::{Simulation, WhoCan};
+pub use ops::ram_details::{CallerIdentity, LoginProfileChange};
 pub use resource::{Resolved, Resource};
 
 use petrel_meta::Catalog;

@@ -83,7 +83,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             let _ = stop.send(true);
         })
     };
-    let app = petrel_openapi::router();
+    let app = petrel_openapi::router_with(
+        service.clone(),
+        Some(broker.clone()),
+        petrel_openapi::OpenApiConfig::default(),
+    );
     let http_server = {
         let stop = stop_servers.clone();
         async move {

@@ -10,5 +10,7 @@ pub mod groups;
 pub mod instances;
 pub mod policies;
 pub mod query;
+pub mod ram_details;
 pub mod resource_groups;
+pub mod rocketmq_details;
 pub mod users;
