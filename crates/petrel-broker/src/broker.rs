@@ -4,7 +4,7 @@
 //! The operations themselves live in `send`, `receive` and `settle`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::BrokerConfig;
 use crate::dedup::Dedup;
+use crate::dlq::{DeadLetter, DeadLetterPage};
 use crate::error::{BrokerError, Result};
 use crate::message::{Delivered, InvisibleChanged, OutgoingMessage, SendReceipt, now_ms};
 use crate::names::{GroupRef, TopicRef, same_namespace};
@@ -21,6 +22,8 @@ use crate::progress::codec::StateKey;
 use crate::progress::journal;
 use crate::progress::state::GroupTopicState;
 use crate::receive::ReceiveRequest;
+use crate::timer::{self, Timer};
+use crate::txn::{self, TransactionCheck, TransactionResolution, Transactions};
 
 /// Locks a std mutex, ignoring poisoning (state is kept consistent by construction: no code
 /// path panics while holding a lock).
@@ -37,11 +40,30 @@ pub(crate) struct TopicRt {
 }
 
 /// Progress of one (group, topic) and the wake-up of its long-polling receivers when an
-/// invisible deadline moved earlier.
+/// invisible deadline moved earlier (or, for FIFO consumption, a message group was unblocked).
 #[derive(Default)]
 pub(crate) struct Sub {
     pub state: Mutex<GroupTopicState>,
     pub changed: Notify,
+    /// The group consumes in message-group order: settling a delivery may unblock the next
+    /// message of its group, so waiting receivers are woken by acks too.
+    pub orderly: AtomicBool,
+    /// Receipt handles recently forwarded to the dead-letter queue (queue, offset, token), so
+    /// that a client retrying a forward whose answer it lost is told OK (clients retry the
+    /// forward until it succeeds).
+    pub forwarded: Mutex<std::collections::VecDeque<(u32, u64, u128)>>,
+}
+
+/// How many forwarded handles a (group, topic) remembers.
+pub(crate) const FORWARDED_MEMORY: usize = 1024;
+
+impl Sub {
+    /// A delivery was settled (acked or dead-lettered).
+    pub fn settled(&self) {
+        if self.orderly.load(Ordering::Relaxed) {
+            self.changed.notify_waiters();
+        }
+    }
 }
 
 pub(crate) struct Inner {
@@ -51,6 +73,8 @@ pub(crate) struct Inner {
     topics: Mutex<HashMap<Arc<str>, Arc<TopicRt>>>,
     subs: Mutex<HashMap<StateKey, Arc<Sub>>>,
     pub dedup: Dedup,
+    pub timer: Timer,
+    pub txn: Transactions,
     pub shutdown: watch::Sender<bool>,
     records_since_snapshot: AtomicU64,
     snapshot_wanted: Notify,
@@ -185,7 +209,7 @@ pub struct GroupTopicStats {
 /// runtime. Call [`Broker::close`] before closing the store.
 pub struct Broker {
     inner: Arc<Inner>,
-    background: Mutex<Option<JoinHandle<()>>>,
+    background: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Broker {
@@ -205,13 +229,17 @@ impl Broker {
             took_ms = started.elapsed().as_millis() as u64,
             "consumer progress loaded"
         );
-        let subs = loaded
-            .states
+        let mut states = loaded.states;
+        let timer_state = states.entry(timer::timer_key()).or_default();
+        let timer = Timer::load(&store, timer_state)?;
+        let half_state = states.entry(txn::half_key()).or_default();
+        let transactions = Transactions::load(&store, half_state, config.transaction_check_delay)?;
+        let subs = states
             .into_iter()
             .map(|(k, state)| {
                 let sub = Sub {
                     state: Mutex::new(state),
-                    changed: Notify::new(),
+                    ..Sub::default()
                 };
                 (k, Arc::new(sub))
             })
@@ -220,6 +248,8 @@ impl Broker {
         let inner = Arc::new(Inner {
             store,
             dedup: Dedup::new(config.dedup_window, config.dedup_capacity),
+            timer,
+            txn: transactions,
             cfg: config,
             runtime: runtime.clone(),
             topics: Mutex::new(HashMap::new()),
@@ -229,10 +259,14 @@ impl Broker {
             snapshot_wanted: Notify::new(),
             last_snapshot: tokio::sync::Mutex::new(Instant::now()),
         });
-        let task = runtime.spawn(background(Arc::clone(&inner)));
+        let tasks = vec![
+            runtime.spawn(background(Arc::clone(&inner))),
+            runtime.spawn(timer::run(Arc::clone(&inner))),
+            runtime.spawn(txn::run(Arc::clone(&inner))),
+        ];
         Ok(Broker {
             inner,
-            background: Mutex::new(Some(task)),
+            background: Mutex::new(tasks),
         })
     }
 
@@ -244,7 +278,8 @@ impl Broker {
     /// Sends a batch of messages to `topic` (all-or-nothing) and returns one receipt per
     /// message, in order, once they are durable (per the store's flush mode; no runtime thread
     /// waits for the fsync). Every message is validated first (spec §12 limits, type against
-    /// the topic's type; FIFO, DELAY and TRANSACTION are refused as unsupported for now).
+    /// the topic's type). DELAY messages not yet due wait in the delay timer; TRANSACTION
+    /// messages are stored as half messages and their receipts carry the transaction id.
     ///
     /// A message whose id was already stored in `topic` (a retried send) is not stored again:
     /// its receipt is the original's, with `duplicate = true`. This holds for ids sent within
@@ -260,7 +295,9 @@ impl Broker {
     /// Receives up to `request.batch_size` messages for `group` from `topic` (POP semantics:
     /// within a group each message goes to one receiver at a time; every group gets every
     /// message). Expired deliveries come first (with `delivery_attempt` incremented and a new
-    /// handle), then messages never delivered to the group, round-robin over queues.
+    /// handle; after the last attempt of `request.retry` to the dead-letter queue instead),
+    /// then messages never delivered to the group, round-robin over queues. With
+    /// `request.orderly`, message groups are delivered in order (see the crate docs).
     ///
     /// If nothing is ready it waits up to `request.long_polling_timeout` and answers as soon as
     /// a matching message arrives or a delivery expires; an empty vector means nothing arrived
@@ -319,6 +356,48 @@ impl Broker {
         .await
     }
 
+    /// Moves the delivery holding `receipt_handle` to the group's dead-letter queue now
+    /// (ForwardMessageToDeadLetterQueue: push consumers send it for FIFO messages whose local
+    /// retries failed). Durable when it returns; the handle is then stale.
+    pub async fn forward_to_dead_letter_queue(
+        &self,
+        group: &GroupRef,
+        topic: &TopicRef,
+        receipt_handle: &str,
+    ) -> Result<()> {
+        crate::dlq::forward(&self.inner, group, topic, receipt_handle).await
+    }
+
+    /// A page of `group`'s dead letters, oldest first, from `from` (a [`DeadLetterPage::next`];
+    /// `None` starts at the oldest retained), at most `limit` (1..=1000).
+    pub fn dead_letters(
+        &self,
+        group: &GroupRef,
+        from: Option<u64>,
+        limit: usize,
+    ) -> Result<DeadLetterPage> {
+        crate::dlq::list(&self.inner, group, from, limit)
+    }
+
+    /// One dead letter of `group` by its [`DeadLetter::dlq_offset`]; `NOT_FOUND` if there is
+    /// none.
+    pub fn dead_letter(&self, group: &GroupRef, dlq_offset: u64) -> Result<DeadLetter> {
+        crate::dlq::get(&self.inner, group, dlq_offset)
+    }
+
+    /// Re-sends a dead letter to its group: the original message (from `topic`, which must be
+    /// where it came from) becomes deliverable to `group` again, from attempt 1; other groups
+    /// are unaffected. Once per dead letter (`PRECONDITION_FAILED` after); the original must
+    /// still be retained. Durable when it returns.
+    pub async fn resend_dead_letter(
+        &self,
+        group: &GroupRef,
+        topic: &TopicRef,
+        dlq_offset: u64,
+    ) -> Result<()> {
+        crate::dlq::resend(&self.inner, group, topic, dlq_offset).await
+    }
+
     /// Lag of `group` on `topic` (a group that never received starts at the earliest offset,
     /// so everything retained counts as ready).
     pub fn group_topic_stats(&self, group: &GroupRef, topic: &TopicRef) -> Result<GroupTopicStats> {
@@ -363,6 +442,36 @@ impl Broker {
         Ok(out)
     }
 
+    /// Ends the transaction `transaction_id` (from the send's receipt) of message `message_id`
+    /// (empty: not checked) sent to `topic`: a commit delivers the half message, a rollback
+    /// discards it. Durable when it returns. A transaction that is unknown, of another topic
+    /// or message, or already ended is refused with `INVALID_TRANSACTION_ID`.
+    pub async fn end_transaction(
+        &self,
+        topic: &TopicRef,
+        message_id: &str,
+        transaction_id: &str,
+        resolution: TransactionResolution,
+    ) -> Result<()> {
+        txn::end(&self.inner, topic, message_id, transaction_id, resolution).await
+    }
+
+    /// The orphaned-transaction checks published from now on: each should reach a live
+    /// producer of the topic, which answers with [`Broker::end_transaction`].
+    pub fn transaction_checks(&self) -> tokio::sync::broadcast::Receiver<TransactionCheck> {
+        self.inner.txn.subscribe()
+    }
+
+    /// Transactions neither committed nor rolled back yet.
+    pub fn pending_transactions(&self) -> usize {
+        self.inner.txn.pending()
+    }
+
+    /// Delayed messages waiting for their delivery time.
+    pub fn pending_delayed(&self) -> usize {
+        self.inner.timer.pending()
+    }
+
     /// Writes a consumer-progress snapshot now (shortens the next open's replay).
     pub async fn checkpoint(&self) -> Result<()> {
         self.inner.snapshot().await
@@ -388,8 +497,8 @@ impl Broker {
     }
 
     async fn stop_background(&self) {
-        let task = lock(&self.background).take();
-        if let Some(task) = task {
+        let tasks = std::mem::take(&mut *lock(&self.background));
+        for task in tasks {
             task.abort();
             let _ = task.await;
         }
@@ -399,7 +508,7 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.inner.shutdown.send_replace(true);
-        if let Some(task) = lock(&self.background).take() {
+        for task in lock(&self.background).drain(..) {
             task.abort();
         }
     }

@@ -1,5 +1,5 @@
-//! Broker configuration: message limits (spec §12), receive limits, send deduplication and the
-//! cadence of consumer-progress snapshots.
+//! Broker configuration: message limits (spec §12), receive limits, send deduplication, the
+//! cadence of consumer-progress snapshots and of transaction checks.
 
 use std::time::Duration;
 
@@ -43,6 +43,13 @@ pub struct BrokerConfig {
     /// Most messages a receive examines (filtered out or delivered) before answering; bounds the
     /// time a receive holds its group's progress lock (default 1,024).
     pub max_scan_per_receive: usize,
+    /// How long after a transactional send its producer is first asked how the transaction
+    /// ended, if it has not said (default 6 s, Apache's `transactionTimeOut`).
+    pub transaction_check_delay: Duration,
+    /// Between further checks (default 30 s).
+    pub transaction_check_interval: Duration,
+    /// Checks before an unresolved transaction is rolled back (default 15).
+    pub transaction_max_checks: u32,
 }
 
 impl Default for BrokerConfig {
@@ -64,6 +71,9 @@ impl Default for BrokerConfig {
             snapshot_interval: Duration::from_secs(30),
             snapshot_max_age: Duration::from_secs(600),
             max_scan_per_receive: 1024,
+            transaction_check_delay: Duration::from_secs(6),
+            transaction_check_interval: Duration::from_secs(30),
+            transaction_max_checks: 15,
         }
     }
 }

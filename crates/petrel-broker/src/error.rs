@@ -39,6 +39,12 @@ pub mod code {
     pub const MESSAGE_BODY_TOO_LARGE: i32 = 41301;
     /// `MESSAGE_PROPERTIES_TOO_LARGE`.
     pub const MESSAGE_PROPERTIES_TOO_LARGE: i32 = 43101;
+    /// `INVALID_TRANSACTION_ID`.
+    pub const INVALID_TRANSACTION_ID: i32 = 40008;
+    /// `NOT_FOUND`.
+    pub const NOT_FOUND: i32 = 40400;
+    /// `PRECONDITION_FAILED`.
+    pub const PRECONDITION_FAILED: i32 = 42800;
     /// `INTERNAL_ERROR`.
     pub const INTERNAL_ERROR: i32 = 50000;
     /// `UNSUPPORTED`.
@@ -177,7 +183,22 @@ pub enum BrokerError {
         /// Which limit was exceeded.
         reason: String,
     },
-    /// A feature the broker does not implement yet (FIFO, delay and transactional messages).
+    /// A transaction id that is malformed, unknown, of another message or topic, or whose
+    /// transaction already ended.
+    #[error("invalid transaction id `{transaction_id}`: {reason}")]
+    InvalidTransactionId {
+        /// The id as given.
+        transaction_id: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Something named by the request does not exist (a dead letter).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request is valid but the state does not allow it (a dead letter re-sent already).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// A feature the broker does not implement.
     #[error("unsupported: {0}")]
     Unsupported(String),
     /// The message log failed.
@@ -218,6 +239,9 @@ impl BrokerError {
             BrokerError::MessageTypeConflict { .. } => code::MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
             BrokerError::BodyTooLarge { .. } => code::MESSAGE_BODY_TOO_LARGE,
             BrokerError::PropertiesTooLarge { .. } => code::MESSAGE_PROPERTIES_TOO_LARGE,
+            BrokerError::InvalidTransactionId { .. } => code::INVALID_TRANSACTION_ID,
+            BrokerError::NotFound(_) => code::NOT_FOUND,
+            BrokerError::PreconditionFailed(_) => code::PRECONDITION_FAILED,
             BrokerError::Unsupported(_) => code::UNSUPPORTED,
             BrokerError::Store(StoreError::InvalidMessage(_)) => code::BAD_REQUEST,
             BrokerError::Store(_)
@@ -228,14 +252,26 @@ impl BrokerError {
     }
 }
 
-/// Shortens user input quoted in an error message (keeps messages bounded).
+/// Shortens user input quoted in an error message (keeps messages bounded) and escapes its
+/// control characters (quotes stay as typed: a SQL filter quoted back must read as written).
 pub(crate) fn quote(s: &str) -> String {
     const MAX: usize = 80;
+    let escape = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
     if s.chars().count() <= MAX {
-        return s.escape_debug().to_string();
+        return escape(s);
     }
     let head: String = s.chars().take(MAX).collect();
-    format!("{}…", head.escape_debug())
+    format!("{}…", escape(&head))
 }
 
 /// Shorthand used throughout the crate.
@@ -256,6 +292,12 @@ mod tests {
             BrokerError::BadRequest("x".into()),
             BrokerError::InvalidReceiptHandle { reason: "x" },
             BrokerError::Unsupported("fifo".into()),
+            BrokerError::NotFound("x".into()),
+            BrokerError::PreconditionFailed("x".into()),
+            BrokerError::InvalidTransactionId {
+                transaction_id: "x".into(),
+                reason: "x".into(),
+            },
             BrokerError::Closed,
             BrokerError::Store(StoreError::Closed),
             BrokerError::Store(StoreError::InvalidMessage("x".into())),
@@ -268,6 +310,7 @@ mod tests {
     #[test]
     fn quoted_input_is_bounded_and_escaped() {
         assert_eq!(quote("a\nb"), "a\\nb");
+        assert_eq!(quote("a = 'x'"), "a = 'x'");
         let long = "x".repeat(500);
         assert!(quote(&long).chars().count() <= 81);
     }

@@ -10,11 +10,11 @@
 //!   ([`TopicRef`], [`GroupRef`]). A topic's messages live in store topic
 //!   `"{account}/{instance}/{topic}"`, so equal names in two accounts or instances never share
 //!   data, progress or handles.
-//! * **Send** ([`Broker::send`]): a batch is validated (spec §12 limits and the topic's type;
-//!   only NORMAL messages are implemented — FIFO, DELAY and TRANSACTION sends of a matching
-//!   topic are refused with `UNSUPPORTED`), stored with one all-or-nothing `Store::submit` and
-//!   acknowledged once durable per the store's flush mode. No runtime thread waits for the
-//!   fsync. Queues are the client's choice when valid, else round-robin.
+//! * **Send** ([`Broker::send`]): a batch is validated (spec §12 limits and the topic's type),
+//!   stored with one all-or-nothing `Store::submit` and acknowledged once durable per the
+//!   store's flush mode. No runtime thread waits for the fsync. Queues are the client's choice
+//!   when valid, else round-robin — except FIFO messages, whose queue is a stable hash of
+//!   their message group ([`fifo_queue_for`]; the SDKs hash differently, spec §6.1).
 //! * **Retried sends** are stored once: a send whose message id was already stored in the same
 //!   topic returns the original receipt (`duplicate = true`). Ids are remembered in memory for
 //!   [`BrokerConfig::dedup_window`]; during that long after open, unknown ids are also looked
@@ -29,12 +29,30 @@
 //!   starts new POP groups at the latest offset; Petrel users expect messages sent before the
 //!   consumer first connected). Long polling waits up to the request's timeout and answers as
 //!   soon as a matching message arrives or a delivery expires.
+//! * **Retries and dead letters** (`retry`, `dlq`): each receive carries the group's
+//!   [`RetryPolicy`]. An unsettled delivery comes back after its invisible time plus the
+//!   policy's backoff for that attempt; once its last attempt failed the message moves to the
+//!   group's dead-letter queue instead. Consumers may also forward a delivery there
+//!   ([`Broker::forward_to_dead_letter_queue`]). Dead letters can be listed, inspected and
+//!   re-sent to their group ([`Broker::dead_letters`], [`Broker::dead_letter`],
+//!   [`Broker::resend_dead_letter`]).
+//! * **FIFO** (`fifo`): a receive with `orderly` (an Orderly group on a FIFO topic) delivers
+//!   each message group's messages one at a time in send order, the next once the previous
+//!   is acked or dead-lettered; message groups do not hold each other up.
+//! * **Delay** (`timer`): a DELAY message whose time is ahead waits in a durable timer and
+//!   enters its topic when due (never earlier; measured lateness in `tests/delay.rs`). Times
+//!   further ahead than [`BrokerConfig::max_delivery_delay`] (1 day) are refused with
+//!   `ILLEGAL_DELIVERY_TIME`.
+//! * **Transactions** (`txn`): a TRANSACTION send stores a half message and returns a
+//!   transaction id; [`Broker::end_transaction`] commits (delivers) or rolls back. Unresolved
+//!   ones are published as [`TransactionCheck`]s ([`Broker::transaction_checks`]) and rolled
+//!   back after [`BrokerConfig::transaction_max_checks`] checks.
 //! * **Settle**: [`Broker::ack`] / [`Broker::ack_many`] and
 //!   [`Broker::change_invisible_duration`] (which returns a new handle). Receipt handles are
 //!   random 128-bit tokens bound to (account, instance, group, topic, queue, offset,
 //!   delivery); see the `receipt` module.
-//! * **Filters**: tag expressions ([`Filter`]); messages a group's filter rejects count as
-//!   consumed by that group.
+//! * **Filters**: tag expressions and SQL92 expressions on user properties ([`Filter`]);
+//!   messages a group's filter rejects count as consumed by that group.
 //! * **Lag**: [`Broker::group_topic_stats`].
 //!
 //! # Consumer progress: persistence and guarantees
@@ -56,8 +74,14 @@
 //!   invisible until its deadline, then is delivered again with the next attempt number, and
 //!   its receipt handle still works until then. The same holds for a handle returned by
 //!   `change_invisible_duration`.
-//! * Every message stored is eventually delivered to every group until acked (at least once),
-//!   unless store retention removes it first.
+//! * Every message stored is eventually delivered to every group until acked or dead-lettered
+//!   (at least once), unless store retention removes it first.
+//! * Moves the broker makes itself — a dead letter, a released delay message, a committed
+//!   transaction — are stored in one batch with the progress record that finishes their
+//!   source, so a crash neither loses nor duplicates them (`tests/kill_semantics.rs`).
+//! * An acknowledged delay message is delivered once its time has come, also if the broker
+//!   was down then (right after it opens); an acknowledged commit is delivered; a transaction
+//!   is never both committed and rolled back.
 //! * If an operation's record fails to be written (disk full, I/O error) the operation fails;
 //!   the in-memory change it made stays, and is undone by the next restart (so at worst a
 //!   message is delivered again).
@@ -71,7 +95,9 @@
 //! * One broker per store: two brokers over one store would both write progress records.
 //! * Invisible deadlines are wall-clock times evaluated lazily (an expired delivery is simply
 //!   ready again; long-polling receivers sleep until their group's earliest deadline), so no
-//!   sweeper is needed. The background task writes snapshots and prunes the dedup table.
+//!   sweeper is needed; dead-lettering also happens when a receive finds the message ready.
+//!   Background tasks write snapshots and prune the dedup table, release delay messages, and
+//!   run transaction checks.
 //! * Snapshot chunks are up to 192 KiB: the store's `max_message_bytes` must be at least
 //!   256 KiB (it is 1 MiB in `StoreConfig::for_tests` and 4 MiB by default).
 //! * Progress records are store messages with an empty id; they cost an id-index entry each.
@@ -80,35 +106,45 @@
 //!   a runtime thread.
 //!
 //! # Not yet
-//! FIFO ordering, delay and transactional messages, retries with a backoff policy, max
-//! delivery attempts and the dead-letter queue, SQL filters, server-side `auto_renew` of
-//! invisible time, idempotent receive retries (`attempt_id`), offset reset, and forgetting the
-//! progress of deleted groups.
+//! Server-side `auto_renew` of invisible time, idempotent receive retries (`attempt_id`),
+//! recall of delay messages, a group's dead-letter target topic, offset reset, and forgetting
+//! the progress of deleted groups. Delay messages pending in the timer and open transactions
+//! are held in memory (an ordered set entry each). Changing a FIFO topic's queue count moves
+//! message groups to other queues (order across the change is not guaranteed).
 
 mod broker;
 mod config;
 mod dedup;
+mod dlq;
 mod error;
+mod fifo;
 mod filter;
 mod message;
 mod names;
 mod progress;
 mod receipt;
 mod receive;
+mod retry;
 mod send;
 mod settle;
+mod timer;
+mod txn;
 mod validate;
 
 pub use broker::{Broker, GroupTopicStats, QueueStats};
 pub use config::BrokerConfig;
+pub use dlq::{DeadLetter, DeadLetterPage, DeadLetterReason};
 pub use error::{BrokerError, code};
-pub use filter::Filter;
+pub use fifo::queue_for as fifo_queue_for;
+pub use filter::{Filter, SqlFilter};
 pub use message::{
     Delivered, InvisibleChanged, MessageView, OutgoingMessage, SYSTEM_PROPERTY_PREFIX, SendReceipt,
 };
 pub use names::{GroupRef, MAX_QUEUES, TopicRef, TopicSpec};
 pub use petrel_model::MessageType;
 pub use receive::ReceiveRequest;
+pub use retry::{Backoff, DEFAULT_BACKOFF_TABLE_SECS, DEFAULT_MAX_ATTEMPTS, RetryPolicy};
+pub use txn::{TransactionCheck, TransactionResolution};
 
 // Compile-time check that the handle is shareable and its futures can run on tonic's
 // multi-threaded runtime.

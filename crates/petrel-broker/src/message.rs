@@ -20,9 +20,17 @@ pub const SYSTEM_PROPERTY_PREFIX: &str = "__petrel.";
 
 const P_TYPE: &str = "__petrel.type";
 const P_BORN_HOST: &str = "__petrel.born_host";
-const P_GROUP: &str = "__petrel.message_group";
-const P_DELIVERY: &str = "__petrel.delivery_ms";
+pub(crate) const P_GROUP: &str = "__petrel.message_group";
+pub(crate) const P_DELIVERY: &str = "__petrel.delivery_ms";
 const P_TRACE: &str = "__petrel.trace_context";
+
+/// The value of the system property `key` of a stored message.
+pub(crate) fn system_property<'a>(m: &'a StoredMessage, key: &str) -> Option<&'a str> {
+    m.properties
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
 
 /// A message to send, as the front end decoded it from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +53,7 @@ pub struct OutgoingMessage {
     /// Producer host.
     pub born_host: String,
     /// Queue the client chose; honoured when it exists, else the broker picks round-robin.
+    /// FIFO messages go to the queue of their message group regardless.
     pub queue_id: Option<u32>,
     /// FIFO message group (FIFO messages only).
     pub message_group: Option<String>,
@@ -81,11 +90,12 @@ pub struct SendReceipt {
     pub message_id: String,
     /// Queue the message went to.
     pub queue_id: u32,
-    /// Its offset in that queue.
+    /// Its offset in that queue — for a DELAY message not yet due and a TRANSACTION half
+    /// message, its position in the broker's timer or half-message log.
     pub queue_offset: u64,
     /// Store timestamp, ms since the epoch.
     pub store_timestamp_ms: i64,
-    /// Transaction id; always `None` until transactional messages exist.
+    /// Transaction id of a TRANSACTION message (for [`crate::Broker::end_transaction`]).
     pub transaction_id: Option<String>,
     /// True when this id had already been stored: nothing was stored again and this is the
     /// receipt of the original.

@@ -71,6 +71,12 @@ pub(crate) fn new_token() -> u128 {
     }
 }
 
+/// Compares byte strings without an early exit on the first differing byte (lengths are not
+/// secret).
+pub(crate) fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Compares tokens without an early exit on the first differing byte.
 pub(crate) fn tokens_equal(a: u128, b: u128) -> bool {
     let diff = a ^ b;

@@ -1,10 +1,14 @@
-//! The send path: validation, deduplication of retried message ids, queue choice, one
-//! all-or-nothing store batch, and waking long-polling receivers of the topic.
+//! The send path: validation, deduplication of retried message ids, queue choice (a FIFO
+//! message's queue follows its message group), one all-or-nothing store batch, and waking
+//! long-polling receivers of the topic. A DELAY message whose delivery time is ahead goes to
+//! the delay timer (see `timer`), a TRANSACTION message is stored as a half message (see
+//! `txn`), in the same batch.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use petrel_model::MessageType;
 use petrel_store::NewMessage;
 
 use crate::broker::Inner;
@@ -12,6 +16,8 @@ use crate::dedup::{Claim, ClaimGuard, DedupKey};
 use crate::error::{BrokerError, Result};
 use crate::message::{OutgoingMessage, SendReceipt, now_ms, stored_properties};
 use crate::names::TopicRef;
+use crate::timer;
+use crate::txn;
 use crate::validate;
 
 /// How each message of a batch is answered.
@@ -86,13 +92,18 @@ pub(crate) async fn send(
         let rt = inner.topic_rt(topic.key());
         let count = topic.spec().queue_count;
         let mut batch = Vec::with_capacity(to_store.len());
+        let mut placed: Vec<(String, u32, Placement)> = Vec::with_capacity(to_store.len());
         for &i in &to_store {
             let m = &messages[i];
-            let queue_id = m
-                .queue_id
-                .filter(|&q| q < count)
-                .unwrap_or_else(|| rt.rr.fetch_add(1, Ordering::Relaxed) % count);
-            batch.push(NewMessage {
+            let queue_id = match (&m.message_group, m.message_type) {
+                // One message group, one queue: the broker hashes, whatever the client chose.
+                (Some(g), MessageType::Fifo) => crate::fifo::queue_for(g, count),
+                _ => m
+                    .queue_id
+                    .filter(|&q| q < count)
+                    .unwrap_or_else(|| rt.rr.fetch_add(1, Ordering::Relaxed) % count),
+            };
+            let msg = NewMessage {
                 topic: topic.store_topic().to_string(),
                 queue_id,
                 msg_id: m.message_id.clone(),
@@ -101,12 +112,24 @@ pub(crate) async fn send(
                 born_ms: m.born_timestamp_ms,
                 properties: stored_properties(m),
                 body: m.body.clone(),
+            };
+            let placement = if m.message_type == MessageType::Transaction {
+                Placement::Half(txn::new_transaction_secret())
+            } else {
+                match m.delivery_timestamp_ms.filter(|&d| d > now) {
+                    Some(due) => Placement::Timer(due),
+                    None => Placement::Topic,
+                }
+            };
+            batch.push(match &placement {
+                Placement::Topic => msg,
+                Placement::Timer(_) => timer::delayed(msg, topic.store_topic(), queue_id),
+                Placement::Half(secret) => txn::half(msg, topic.store_topic(), queue_id, secret),
             });
+            placed.push((m.message_id.clone(), queue_id, placement));
         }
-        let ids: Vec<(String, u32)> = batch
-            .iter()
-            .map(|m| (m.msg_id.clone(), m.queue_id))
-            .collect();
+        let immediate = placed.iter().any(|p| p.2 == Placement::Topic);
+        let topic_key = Arc::clone(topic.key());
         let append = inner.store.submit(batch);
         // From here the outcome is recorded by a task, so a caller that goes away while the
         // batch is being fsynced cannot leave its ids claimed forever, and a retry arriving
@@ -116,18 +139,44 @@ pub(crate) async fn send(
         let task = inner.runtime.spawn(async move {
             match append.await {
                 Ok(appended) => {
-                    let receipts: Vec<SendReceipt> = ids
+                    let mut timed = Vec::new();
+                    let mut halves = Vec::new();
+                    let receipts: Vec<SendReceipt> = placed
                         .into_iter()
                         .zip(appended)
-                        .map(|((message_id, queue_id), a)| SendReceipt {
-                            message_id,
-                            queue_id,
-                            queue_offset: a.queue_offset,
-                            store_timestamp_ms: a.store_ms,
-                            transaction_id: None,
-                            duplicate: false,
+                        .map(|((message_id, queue_id, placement), a)| {
+                            let transaction_id = match placement {
+                                Placement::Topic => None,
+                                Placement::Timer(due) => {
+                                    timed.push((due, a.queue_offset));
+                                    None
+                                }
+                                Placement::Half(secret) => {
+                                    let id = txn::transaction_id(a.queue_offset, &secret);
+                                    halves.push((
+                                        a.queue_offset,
+                                        Arc::clone(&topic_key),
+                                        message_id.clone(),
+                                        id.clone(),
+                                        a.store_ms,
+                                    ));
+                                    Some(id)
+                                }
+                            };
+                            SendReceipt {
+                                message_id,
+                                queue_id,
+                                queue_offset: a.queue_offset,
+                                store_timestamp_ms: a.store_ms,
+                                transaction_id,
+                                duplicate: false,
+                            }
                         })
                         .collect();
+                    task_inner.timer.schedule(&timed);
+                    task_inner
+                        .txn
+                        .add(halves, task_inner.cfg.transaction_check_delay);
                     task_inner
                         .dedup
                         .finish(keys.into_iter().zip(receipts.iter().cloned()).collect());
@@ -142,7 +191,9 @@ pub(crate) async fn send(
         stored = task
             .await
             .map_err(|e| BrokerError::Internal(format!("send completion task failed: {e}")))??;
-        rt.arrived.notify_waiters();
+        if immediate {
+            rt.arrived.notify_waiters();
+        }
     }
 
     let mut out: Vec<SendReceipt> = Vec::with_capacity(messages.len());
@@ -180,15 +231,31 @@ fn stored_receipt(inner: &Inner, topic: &TopicRef, id: &str) -> Result<Option<Se
     let Some(m) = inner.store.get_by_id(id)? else {
         return Ok(None);
     };
-    if m.topic != topic.store_topic() {
-        return Ok(None);
-    }
+    // Still waiting in the delay timer or as a half message, or already in the topic.
+    let queue_id = match timer::target_of(&m).or_else(|| txn::target_of(&m)) {
+        Some((target, queue)) if target == topic.store_topic() => queue,
+        Some(_) => return Ok(None),
+        None if m.topic == topic.store_topic() => m.queue_id,
+        None => return Ok(None),
+    };
+    let transaction_id = txn::transaction_id_of(&m);
     Ok(Some(SendReceipt {
         message_id: m.msg_id,
-        queue_id: m.queue_id,
+        queue_id,
         queue_offset: m.queue_offset,
         store_timestamp_ms: m.store_ms,
-        transaction_id: None,
+        transaction_id,
         duplicate: true,
     }))
+}
+
+/// Where a sent message is stored.
+#[derive(Debug, PartialEq, Eq)]
+enum Placement {
+    /// In its topic: deliverable now.
+    Topic,
+    /// In the delay timer until this time (ms).
+    Timer(i64),
+    /// As a half message, with the random part of its transaction id.
+    Half(String),
 }

@@ -13,14 +13,14 @@ use crate::progress::journal;
 use crate::progress::state::{GroupTopicState, Op};
 use crate::receipt::{Handle, new_token, tokens_equal};
 
-const STALE: BrokerError = BrokerError::InvalidReceiptHandle {
+pub(crate) const STALE: BrokerError = BrokerError::InvalidReceiptHandle {
     reason: "no delivery of this group and topic holds it (already acked, replaced by a \
              change of invisible time or a new delivery, or issued to another group, topic or \
              account)",
 };
 
 /// The in-flight handle `h` if it is the current one of its delivery in `st`.
-fn check(st: &GroupTopicState, h: &Handle) -> Result<()> {
+pub(crate) fn check(st: &GroupTopicState, h: &Handle) -> Result<()> {
     match st.inflight(h.queue, h.offset) {
         Some(f) if tokens_equal(f.token, h.token) => Ok(()),
         _ => Err(STALE),
@@ -70,6 +70,7 @@ pub(crate) async fn ack_many(
         inner.count_record();
         record
     };
+    sub.settled();
     if let Err(e) = record.await {
         let e = BrokerError::Store(e);
         for r in results.iter_mut().filter(|r| r.is_ok()) {

@@ -154,13 +154,6 @@ pub(crate) fn check_message(
             limit: cfg.max_body_bytes,
         });
     }
-    if m.message_type != MessageType::Normal {
-        return Err(BrokerError::Unsupported(format!(
-            "{} messages are not supported yet (message `{}`)",
-            m.message_type.as_api_str(),
-            id()
-        )));
-    }
     Ok(())
 }
 
@@ -348,17 +341,21 @@ mod tests {
     }
 
     #[test]
-    fn other_types_are_checked_then_refused_as_unsupported() {
+    fn fifo_and_delay_fields_are_checked() {
         let mut m = OutgoingMessage::new("id", &b"x"[..]);
         m.message_type = MessageType::Fifo;
         assert_eq!(code(&m, MessageType::Fifo), 40014, "fifo without group");
         m.message_group = Some("g".repeat(64));
         assert_eq!(code(&m, MessageType::Fifo), 40006);
         m.message_group = Some("g".into());
-        assert_eq!(code(&m, MessageType::Fifo), 50500);
+        assert_eq!(code(&m, MessageType::Fifo), 20000);
         let mut d = OutgoingMessage::new("id", &b"x"[..]);
         d.message_type = MessageType::Delay;
         d.delivery_timestamp_ms = Some(i64::MAX);
+        assert_eq!(code(&d, MessageType::Delay), 40012);
+        d.delivery_timestamp_ms = Some(24 * 3600 * 1000);
+        assert_eq!(code(&d, MessageType::Delay), 20000, "exactly the limit");
+        d.delivery_timestamp_ms = Some(24 * 3600 * 1000 + 1);
         assert_eq!(code(&d, MessageType::Delay), 40012);
     }
 }

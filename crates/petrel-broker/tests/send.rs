@@ -230,12 +230,14 @@ async fn type_mismatch_is_refused() {
         .unwrap_err();
     assert_eq!(e.rocketmq_code(), code::MESSAGE_PROPERTY_CONFLICT_WITH_TYPE);
 
-    // A matching FIFO send is refused as not implemented yet, not silently degraded.
+    // A matching FIFO send is stored in the queue of its message group, whatever the client
+    // chose.
     let mut f = msg("f1", "x");
     f.message_type = MessageType::Fifo;
     f.message_group = Some("g".into());
-    let e = env.broker.send(&fifo, vec![f]).await.unwrap_err();
-    assert_eq!(e.rocketmq_code(), code::UNSUPPORTED);
+    f.queue_id = Some(1 - petrel_broker::fifo_queue_for("g", 2));
+    let r = env.broker.send(&fifo, vec![f]).await.unwrap();
+    assert_eq!(r[0].queue_id, petrel_broker::fifo_queue_for("g", 2));
     // A refused message in a batch refuses the whole batch.
     let e = env
         .broker

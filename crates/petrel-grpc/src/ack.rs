@@ -1,6 +1,9 @@
-//! AckMessage and ChangeInvisibleDuration: settle deliveries by receipt handle after
-//! authorizing `mq:SUB` on topic and group. Ack answers one entry per request entry (spec
-//! §0.9); ChangeInvisibleDuration returns the new handle, which replaces the old one.
+//! AckMessage, ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue: settle deliveries
+//! by receipt handle after authorizing `mq:SUB` on topic and group. Ack answers one entry per
+//! request entry (spec §0.9); ChangeInvisibleDuration returns the new handle, which replaces
+//! the old one (a negative ack: the message comes back after the duration the client asks,
+//! which the SDKs take from the group's backoff in their settings); a forward moves the
+//! delivery to the group's dead-letter queue now.
 
 use petrel_proto::v2;
 
@@ -115,4 +118,33 @@ pub(crate) async fn change_invisible_duration(
         status: Some(status::ok()),
         receipt_handle: changed.receipt_handle,
     })
+}
+
+/// Handles one ForwardMessageToDeadLetterQueue request (push consumers send it for a FIFO
+/// message whose local retries failed, and retry it until OK).
+pub(crate) async fn forward_to_dead_letter_queue(
+    shared: &Shared,
+    meta: &CallMeta,
+    req: v2::ForwardMessageToDeadLetterQueueRequest,
+) -> Result<(), Failure> {
+    let caller = authenticate(&shared.service, meta).await?;
+    let group = required(req.group, "consumer group")?;
+    let topic = required(req.topic, "topic")?;
+    let sub = shared.subscribe(&caller, meta, &topic, &group).await?;
+    shared
+        .sessions
+        .touch(&caller.account_id, &meta.client_id, None);
+    shared
+        .broker
+        .forward_to_dead_letter_queue(&sub.group_ref, &sub.topic_ref, &req.receipt_handle)
+        .await?;
+    tracing::debug!(
+        group = %group.name,
+        topic = %topic.name,
+        message_id = %req.message_id,
+        delivery_attempt = req.delivery_attempt,
+        max_delivery_attempts = req.max_delivery_attempts,
+        "message forwarded to the dead-letter queue by its consumer"
+    );
+    Ok(())
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use md5::{Digest as _, Md5};
-use petrel_broker::{Delivered, MessageType, OutgoingMessage};
+use petrel_broker::{Delivered, MessageType, MessageView, OutgoingMessage};
 use petrel_proto::v2;
 
 use crate::status::Failure;
@@ -121,7 +121,26 @@ pub fn outgoing(m: v2::Message) -> Result<OutgoingMessage, Failure> {
 /// A delivery as the client receives it (spec §7). `namespace` fills `Resource`'s namespace,
 /// `store_host` the server's address.
 pub fn delivered(d: Delivered, namespace: &str, store_host: &str) -> v2::Message {
-    let m = d.message;
+    message(
+        d.message,
+        namespace,
+        store_host,
+        Some(d.receipt_handle),
+        d.delivery_attempt,
+        Some(d.invisible_duration),
+    )
+}
+
+/// A stored message in the shape of spec §7 (also for RecoverOrphanedTransactionCommand,
+/// whose message has no receipt handle).
+pub fn message(
+    m: MessageView,
+    namespace: &str,
+    store_host: &str,
+    receipt_handle: Option<String>,
+    delivery_attempt: u32,
+    invisible_duration: Option<Duration>,
+) -> v2::Message {
     let system_properties = v2::SystemProperties {
         tag: m.tag,
         keys: m.keys,
@@ -134,11 +153,11 @@ pub fn delivered(d: Delivered, namespace: &str, store_host: &str) -> v2::Message
         store_timestamp: Some(timestamp(m.store_timestamp_ms)),
         store_host: store_host.to_owned(),
         delivery_timestamp: m.delivery_timestamp_ms.map(timestamp),
-        receipt_handle: Some(d.receipt_handle),
+        receipt_handle,
         queue_id: i32::try_from(m.queue_id).unwrap_or(i32::MAX),
         queue_offset: Some(i64::try_from(m.queue_offset).unwrap_or(i64::MAX)),
-        invisible_duration: Some(proto_duration(d.invisible_duration)),
-        delivery_attempt: Some(i32::try_from(d.delivery_attempt.max(1)).unwrap_or(i32::MAX)),
+        invisible_duration: invisible_duration.map(proto_duration),
+        delivery_attempt: Some(i32::try_from(delivery_attempt.max(1)).unwrap_or(i32::MAX)),
         message_group: m.message_group,
         trace_context: m.trace_context,
         ..Default::default()

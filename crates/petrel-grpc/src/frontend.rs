@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::{CallMeta, authenticate, blocking};
 use crate::session::Sessions;
 use crate::status::{self, Failure, code};
-use crate::{ack, receive, route, send, telemetry};
+use crate::{ack, receive, route, send, telemetry, transaction};
 
 /// What every handler works with.
 #[derive(Debug)]
@@ -42,6 +42,8 @@ pub(crate) struct Subscribed {
     pub topic_ref: TopicRef,
     /// The broker's reference to the group.
     pub group_ref: GroupRef,
+    /// The group's catalogue entry (delivery order, retry policy).
+    pub group: petrel_meta::ConsumerGroup,
 }
 
 impl Shared {
@@ -132,6 +134,7 @@ impl Shared {
             topic: data.topic,
             topic_ref,
             group_ref,
+            group,
         })
     }
 
@@ -244,12 +247,9 @@ impl MessagingService for Frontend {
         request: Request<v2::ForwardMessageToDeadLetterQueueRequest>,
     ) -> Result<Response<v2::ForwardMessageToDeadLetterQueueResponse>, Status> {
         let meta = CallMeta::of(&request);
-        let status = self
-            .shared
-            .refuse(&meta, code::NOT_IMPLEMENTED, "the dead-letter queue")
-            .await;
+        let r = ack::forward_to_dead_letter_queue(&self.shared, &meta, request.into_inner()).await;
         reply(v2::ForwardMessageToDeadLetterQueueResponse {
-            status: Some(status),
+            status: Some(r.map_or_else(|f| f.status(), |()| status::ok())),
         })
     }
 
@@ -318,12 +318,9 @@ impl MessagingService for Frontend {
         request: Request<v2::EndTransactionRequest>,
     ) -> Result<Response<v2::EndTransactionResponse>, Status> {
         let meta = CallMeta::of(&request);
-        let status = self
-            .shared
-            .refuse(&meta, code::UNSUPPORTED, "transactional messaging")
-            .await;
+        let r = transaction::end_transaction(&self.shared, &meta, request.into_inner()).await;
         reply(v2::EndTransactionResponse {
-            status: Some(status),
+            status: Some(r.map_or_else(|f| f.status(), |()| status::ok())),
         })
     }
 

@@ -9,17 +9,23 @@
 //!
 //! Modules, one concern each: `auth` (call metadata, authentication), `session` (client
 //! sessions and telemetry senders), `settings` (the §14 settings reply), `telemetry`, `route`
-//! (QueryRoute, QueryAssignment), `send`, `receive`, `ack` (ack, change invisible), `convert`
-//! (proto ↔ broker), `status` (codes), `frontend` (the service trait).
+//! (QueryRoute, QueryAssignment), `send`, `receive`, `ack` (ack, change invisible, forward to
+//! the dead-letter queue), `transaction` (EndTransaction, orphaned-transaction checks),
+//! `convert` (proto ↔ broker), `status` (codes), `frontend` (the service trait).
+//!
+//! Message semantics (the broker's): retries with the consumer group's catalogue retry policy
+//! and its dead-letter queue, FIFO order per message group for Orderly groups on FIFO topics
+//! (the server maps message groups to queues), delay messages with a durable timer (too far
+//! ahead: ILLEGAL_DELIVERY_TIME), transactions, TAG and SQL92 filters (malformed:
+//! ILLEGAL_FILTER_EXPRESSION).
 //!
 //! Namespaces: a client's namespace is a Petrel instance id — the `x-mq-namespace` header if
 //! non-empty, else the request's `resource_namespace`, else the only instance of the caller's
 //! account that has the topic (the Rust SDK cannot send one).
 //!
-//! Not yet: FIFO/DELAY/TRANSACTION messaging (the broker refuses them with UNSUPPORTED),
-//! EndTransaction, the dead-letter queue, recall, pull and offset RPCs (answered in the
-//! response status with NOT_IMPLEMENTED or UNSUPPORTED), server-side auto-renew of invisible
-//! time, TLS.
+//! Not yet: recall of delay messages, pull and offset RPCs (answered in the response status
+//! with NOT_IMPLEMENTED or UNSUPPORTED), server-side auto-renew of invisible time, idempotent
+//! receive retries (`attempt_id`), TLS.
 
 mod ack;
 mod auth;
@@ -32,6 +38,7 @@ mod session;
 mod settings;
 mod status;
 mod telemetry;
+mod transaction;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -79,19 +86,23 @@ pub enum GrpcError {
 impl Frontend {
     /// A front end over `service` (authentication, authorization, catalogue) and `broker`;
     /// `stopping` turns true at shutdown (Telemetry streams end, long polls answer empty).
+    /// Inside a Tokio runtime it also starts forwarding the broker's orphaned-transaction
+    /// checks to producers (until `stopping`).
     pub fn new(
         service: Arc<Service>,
         broker: Arc<Broker>,
         stopping: watch::Receiver<bool>,
     ) -> Frontend {
-        Frontend {
-            shared: Arc::new(frontend::Shared {
-                service,
-                broker,
-                sessions: session::Sessions::default(),
-                stopping,
-            }),
+        let shared = Arc::new(frontend::Shared {
+            service,
+            broker,
+            sessions: session::Sessions::default(),
+            stopping,
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(transaction::forward_checks(shared.clone()));
         }
+        Frontend { shared }
     }
 
     /// Number of client sessions (for diagnostics and tests).

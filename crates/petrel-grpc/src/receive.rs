@@ -8,12 +8,18 @@
 //! `min(clamp(requested, 5 s, 20 s), remaining deadline − 500 ms)`.
 //!
 //! Every receive reads all queues of the topic (Apache pops non-FIFO groups from any queue);
-//! the client's queue id only has to be valid. Push consumers send no invisible duration and
-//! `auto_renew`; they get [`DEFAULT_INVISIBLE`].
+//! the client's queue id only has to be valid — except for push consumers of an Orderly group
+//! on a FIFO topic, which are assigned real queues (see `route`) and read only theirs. Push
+//! consumers send no invisible duration and `auto_renew`; they get [`DEFAULT_INVISIBLE`].
+//!
+//! Retries follow the group's catalogue policy: its max attempts for everyone; its backoff
+//! after an unsettled push delivery's invisible time. A simple consumer's invisible duration
+//! is its retry interval (as in ApsaraMQ), so its deliveries come back as soon as it ends.
+//! Orderly groups on FIFO topics get message-group order.
 
 use std::time::Duration;
 
-use petrel_broker::{Delivered, Filter, ReceiveRequest};
+use petrel_broker::{Backoff, Delivered, Filter, MessageType, ReceiveRequest, RetryPolicy};
 use petrel_proto::v2;
 use v2::receive_message_response::Content;
 
@@ -21,7 +27,7 @@ use crate::auth::{CallMeta, authenticate};
 use crate::convert;
 use crate::frontend::Shared;
 use crate::route::required;
-use crate::settings::LONG_POLLING_TIMEOUT;
+use crate::settings::{GroupFacts, LONG_POLLING_TIMEOUT};
 use crate::status::{self, Failure, code};
 
 /// Shortest long poll (Apache's lower clamp) unless the deadline is nearer.
@@ -130,12 +136,28 @@ async fn receive(
             Failure::bad_request("the long polling timeout must not be negative")
         })?),
     };
+    let facts = GroupFacts::from(&sub.group);
+    let push = req.auto_renew || req.invisible_duration.is_none();
+    let retry = if push {
+        facts.retry
+    } else {
+        RetryPolicy {
+            backoff: Backoff::Immediate,
+            ..facts.retry
+        }
+    };
+    let orderly = facts.fifo && sub.topic.message_type == MessageType::Fifo;
+    let queue_id = u32::try_from(queue.id)
+        .ok()
+        .filter(|q| orderly && push && *q < sub.topic.queue_count);
     let request = ReceiveRequest {
         filter,
         batch_size,
         invisible_duration,
         long_polling_timeout: poll_time(requested_poll, meta.remaining()),
-        queue_id: None,
+        queue_id,
+        retry,
+        orderly,
     };
     let mut stopping = shared.stopping.clone();
     let delivered = tokio::select! {

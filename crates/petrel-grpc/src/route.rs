@@ -99,7 +99,9 @@ pub(crate) async fn query_route(
     })
 }
 
-/// `QueryAssignment`: `mq:SUB` on topic and group; one "any queue" assignment.
+/// `QueryAssignment`: `mq:SUB` on topic and group; one "any queue" assignment, or every
+/// queue for an Orderly group on a FIFO topic (as Apache does: each FIFO consumer loop reads
+/// its own queue).
 pub(crate) async fn query_assignment(
     shared: &Shared,
     meta: &CallMeta,
@@ -110,10 +112,21 @@ pub(crate) async fn query_assignment(
     let group = required(req.group, "consumer group")?;
     let sub = shared.subscribe(&caller, meta, &topic, &group).await?;
     let endpoints = endpoints(meta, req.endpoints);
+    let t = sub.topic.message_type;
+    let ids: Vec<i32> = if t == MessageType::Fifo
+        && sub.group.delivery_order == petrel_meta::DeliveryOrder::Orderly
+    {
+        (0..i32::try_from(sub.topic.queue_count).unwrap_or(i32::MAX)).collect()
+    } else {
+        vec![-1]
+    };
     Ok(v2::QueryAssignmentResponse {
         status: Some(status::ok()),
-        assignments: vec![v2::Assignment {
-            message_queue: Some(queue(&topic, -1, sub.topic.message_type, &endpoints)),
-        }],
+        assignments: ids
+            .into_iter()
+            .map(|id| v2::Assignment {
+                message_queue: Some(queue(&topic, id, t, &endpoints)),
+            })
+            .collect(),
     })
 }

@@ -1,6 +1,7 @@
 //! Client sessions, keyed by account and `x-mq-client-id` (spec §14): the client's latest
 //! settings, when it was last heard from, and the sender of its Telemetry stream (the way to
-//! push commands to it, e.g. orphaned-transaction checks).
+//! push commands to it: orphaned-transaction checks go to the producers whose settings list
+//! the topic).
 //!
 //! A session is created by the first call of a client and dropped by NotifyClientTermination.
 //! Sessions without a Telemetry stream that have been silent for [`IDLE`] are pruned whenever a
@@ -113,6 +114,38 @@ impl Sessions {
         {
             s.telemetry = None;
         }
+    }
+
+    /// The open Telemetry streams of the producers of `account` that publish `topic` of
+    /// `instance` (a topic listed without namespace matches any instance: the Rust SDK cannot
+    /// send one), with the namespace each listed it under.
+    pub fn producers_of(
+        &self,
+        account: &str,
+        instance: &str,
+        topic: &str,
+    ) -> Vec<(TelemetrySender, String)> {
+        let map = self.lock();
+        let mut out = Vec::new();
+        for ((acc, _), s) in map.iter() {
+            let (Some(tx), Some(settings)) = (&s.telemetry, &s.settings) else {
+                continue;
+            };
+            if acc != account || tx.is_closed() {
+                continue;
+            }
+            let Some(v2::settings::PubSub::Publishing(p)) = &settings.pub_sub else {
+                continue;
+            };
+            let listed = p.topics.iter().find(|r| {
+                r.name == topic
+                    && (r.resource_namespace.is_empty() || r.resource_namespace == instance)
+            });
+            if let Some(r) = listed {
+                out.push((tx.clone(), r.resource_namespace.clone()));
+            }
+        }
+        out
     }
 
     /// Drops the session of a terminating client.

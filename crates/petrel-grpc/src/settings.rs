@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use petrel_broker::{Backoff, RetryPolicy};
 use petrel_meta::{ConsumerGroup, DeliveryOrder, RetryBackoff};
 use petrel_proto::v2;
 use v2::retry_policy::Strategy;
@@ -17,30 +18,37 @@ pub const RECEIVE_BATCH_SIZE: i32 = 32;
 /// Long-polling time consumers are told to use (and the most a receive waits).
 pub const LONG_POLLING_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Apache's default consumer backoff table (`messageDelayLevel` from level 3).
-const CUSTOMIZED_BACKOFF_SECS: [u64; 18] = [
-    1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200,
-];
-
-/// What the consumer group contributes to a consumer's settings.
+/// What the consumer group contributes to a consumer's settings and receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupFacts {
     /// Orderly delivery.
     pub fifo: bool,
-    /// Retries before the dead-letter queue.
-    pub max_retry_times: u32,
-    /// Fixed interval between attempts, or `None` for the default backoff table.
-    pub fixed_interval: Option<Duration>,
+    /// The group's retry policy (attempts in all, and the backoff between them).
+    pub retry: RetryPolicy,
 }
 
 impl Default for GroupFacts {
-    /// A concurrent group with RocketMQ's default retry policy (16 retries, backoff table).
+    /// A concurrent group with RocketMQ's default retry policy (17 attempts, backoff table).
     fn default() -> Self {
         GroupFacts {
             fifo: false,
-            max_retry_times: 16,
-            fixed_interval: None,
+            retry: RetryPolicy::default(),
         }
+    }
+}
+
+/// The broker's retry policy for a catalogue group: `max_retry_times` retries after the first
+/// delivery; the default backoff is Apache's table (spec §14), a fixed interval is an
+/// exponential backoff with multiplier 1.
+pub fn retry_policy(g: &ConsumerGroup) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: g.retry_policy.max_retry_times.saturating_add(1),
+        backoff: match g.retry_policy.backoff {
+            RetryBackoff::Default => Backoff::default_table(),
+            RetryBackoff::Fixed { interval_seconds } => {
+                Backoff::fixed(Duration::from_secs(u64::from(interval_seconds)))
+            }
+        },
     }
 }
 
@@ -48,13 +56,7 @@ impl From<&ConsumerGroup> for GroupFacts {
     fn from(g: &ConsumerGroup) -> Self {
         GroupFacts {
             fifo: g.delivery_order == DeliveryOrder::Orderly,
-            max_retry_times: g.retry_policy.max_retry_times,
-            fixed_interval: match g.retry_policy.backoff {
-                RetryBackoff::Default => None,
-                RetryBackoff::Fixed { interval_seconds } => {
-                    Some(Duration::from_secs(u64::from(interval_seconds)))
-                }
-            },
+            retry: retry_policy(g),
         }
     }
 }
@@ -75,19 +77,37 @@ fn producer_backoff() -> v2::RetryPolicy {
     }
 }
 
-/// The consumer retry policy of a group: Apache's customized table by default (what Python
-/// uses for nack delays), an exponential policy with multiplier 1 for a fixed interval.
-fn consumer_backoff(group: &GroupFacts) -> v2::RetryPolicy {
-    let max_attempts = i32::try_from(group.max_retry_times.saturating_add(1)).unwrap_or(i32::MAX);
-    let strategy = match group.fixed_interval {
-        None => Strategy::CustomizedBackoff(v2::CustomizedBackoff {
-            next: CUSTOMIZED_BACKOFF_SECS.iter().map(|s| secs(*s)).collect(),
+fn exponential(initial: Duration, max: Duration, multiplier: f64) -> Strategy {
+    Strategy::ExponentialBackoff(v2::ExponentialBackoff {
+        initial: Some(proto_duration(initial)),
+        max: Some(proto_duration(max)),
+        // The wire type is a float; growth factors are small numbers.
+        multiplier: multiplier as f32,
+    })
+}
+
+/// The consumer retry policy of a group as the SDKs read it. The Node SDK understands only
+/// the exponential branch (with a customized one it retries nothing and dead-letters a failed
+/// FIFO message at once, spec §6.3), so a Node client gets a table as the exponential
+/// backoff spanning it: same attempts, first and last waits.
+fn consumer_backoff(group: &GroupFacts, language: i32) -> v2::RetryPolicy {
+    let max_attempts = i32::try_from(group.retry.attempts()).unwrap_or(i32::MAX);
+    let node = language == v2::Language::NodeJs as i32;
+    let strategy = match &group.retry.backoff {
+        Backoff::Customized(table) if node => {
+            let first = table.first().copied().unwrap_or_default();
+            let last = table.last().copied().unwrap_or_default();
+            exponential(first, last, 2.0)
+        }
+        Backoff::Customized(table) => Strategy::CustomizedBackoff(v2::CustomizedBackoff {
+            next: table.iter().map(|d| proto_duration(*d)).collect(),
         }),
-        Some(interval) => Strategy::ExponentialBackoff(v2::ExponentialBackoff {
-            initial: Some(proto_duration(interval)),
-            max: Some(proto_duration(interval)),
-            multiplier: 1.0,
-        }),
+        Backoff::Exponential {
+            initial,
+            max,
+            multiplier,
+        } => exponential(*initial, *max, *multiplier),
+        Backoff::Immediate => exponential(Duration::ZERO, Duration::ZERO, 1.0),
     };
     v2::RetryPolicy {
         max_attempts,
@@ -119,7 +139,8 @@ pub fn reply(
             }));
         }
         PubSub::Subscription(s) => {
-            out.backoff_policy = Some(consumer_backoff(group));
+            let language = client.user_agent.as_ref().map_or(0, |ua| ua.language);
+            out.backoff_policy = Some(consumer_backoff(group, language));
             let mut s = s.clone();
             s.fifo = Some(group.fifo);
             s.receive_batch_size = Some(RECEIVE_BATCH_SIZE);
@@ -160,8 +181,10 @@ mod tests {
         };
         let group = GroupFacts {
             fifo: true,
-            max_retry_times: 4,
-            fixed_interval: None,
+            retry: RetryPolicy {
+                max_attempts: 5,
+                backoff: Backoff::default_table(),
+            },
         };
         let out = reply(&client, &group, 1).unwrap();
         let Some(PubSub::Subscription(s)) = out.pub_sub else {
@@ -170,7 +193,34 @@ mod tests {
         assert_eq!(s.fifo, Some(true));
         assert_eq!(s.receive_batch_size, Some(32));
         assert_eq!(s.long_polling_timeout.unwrap().seconds, 20);
-        assert_eq!(out.backoff_policy.unwrap().max_attempts, 5);
+        let b = out.backoff_policy.unwrap();
+        assert_eq!(b.max_attempts, 5);
+        let Some(Strategy::CustomizedBackoff(c)) = b.strategy else {
+            panic!("customized backoff expected")
+        };
+        assert_eq!(c.next.len(), 18);
+        assert_eq!(c.next[0].seconds, 1);
+        assert_eq!(c.next[17].seconds, 7200);
         assert!(reply(&v2::Settings::default(), &group, 1).is_none());
+    }
+
+    #[test]
+    fn node_consumers_get_the_table_as_an_exponential_backoff() {
+        let client = v2::Settings {
+            pub_sub: Some(PubSub::Subscription(v2::Subscription::default())),
+            user_agent: Some(v2::Ua {
+                language: v2::Language::NodeJs as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let out = reply(&client, &GroupFacts::default(), 1).unwrap();
+        let b = out.backoff_policy.unwrap();
+        assert_eq!(b.max_attempts, 17);
+        let Some(Strategy::ExponentialBackoff(e)) = b.strategy else {
+            panic!("exponential backoff expected")
+        };
+        assert_eq!(e.initial.unwrap().seconds, 1);
+        assert_eq!(e.max.unwrap().seconds, 7200);
     }
 }

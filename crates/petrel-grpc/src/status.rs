@@ -21,6 +21,8 @@ pub mod code {
     pub const ILLEGAL_TOPIC: i32 = 40002;
     /// `ILLEGAL_CONSUMER_GROUP`.
     pub const ILLEGAL_CONSUMER_GROUP: i32 = 40003;
+    /// `INVALID_TRANSACTION_ID`.
+    pub const INVALID_TRANSACTION_ID: i32 = 40008;
     /// `ILLEGAL_INVISIBLE_TIME`.
     pub const ILLEGAL_INVISIBLE_TIME: i32 = 40011;
     /// `UNAUTHORIZED`.

@@ -7,7 +7,7 @@
 //!
 //! * Change (kind `1`): group key, topic key, `u32` op count, then ops: `1` lease = queue `u32`,
 //!   offset `u64`, token `u128`, attempt `u32`, deadline ms `i64`; `2` done = queue `u32`, start
-//!   `u64`, end `u64`.
+//!   `u64`, end `u64`; `3` reopen = queue `u32`, offset `u64`.
 //! * Snapshot chunk (kind `2`): replay-from offset `u64`, chunk index `u32`, chunk count `u32`,
 //!   then a slice of the snapshot payload. Concatenated in index order the payload is: `u32`
 //!   state count; per state group key, topic key, `u32` queue count; per queue: id `u32`,
@@ -23,6 +23,7 @@ const KIND_CHANGE: u8 = 1;
 const KIND_SNAPSHOT: u8 = 2;
 const OP_LEASE: u8 = 1;
 const OP_DONE: u8 = 2;
+const OP_REOPEN: u8 = 3;
 
 /// Size of the header of a snapshot chunk.
 pub(crate) const CHUNK_HEADER: usize = 2 + 8 + 4 + 4;
@@ -145,6 +146,11 @@ pub(crate) fn encode_change(group: &str, topic: &str, ops: &[Op]) -> Vec<u8> {
                 w.u64(start);
                 w.u64(end);
             }
+            Op::Reopen { queue, offset } => {
+                w.u8(OP_REOPEN);
+                w.u32(queue);
+                w.u64(offset);
+            }
         }
     }
     w.0
@@ -170,6 +176,10 @@ pub(crate) fn decode_change(body: &[u8]) -> Result<(StateKey, Vec<Op>), String> 
                 queue: r.u32()?,
                 start: r.u64()?,
                 end: r.u64()?,
+            },
+            OP_REOPEN => Op::Reopen {
+                queue: r.u32()?,
+                offset: r.u64()?,
             },
             other => return Err(format!("unknown op {other}")),
         };
@@ -315,6 +325,10 @@ mod tests {
                 queue: 1,
                 start: 4,
                 end: 8,
+            },
+            Op::Reopen {
+                queue: 2,
+                offset: 11,
             },
         ];
         let body = encode_change("a/i/g", "a/i/t", &ops);

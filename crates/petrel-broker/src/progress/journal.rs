@@ -51,10 +51,23 @@ fn record(queue_id: u32, body: Vec<u8>) -> NewMessage {
 
 /// Submits a change record; the future resolves once it is durable.
 pub(crate) fn append_change(store: &Store, key: &StateKey, ops: &[Op]) -> AppendFuture {
-    store.submit(vec![record(
+    append_change_with(store, key, ops, Vec::new())
+}
+
+/// Submits `messages` and a change record as one all-or-nothing batch: the messages a change
+/// moves elsewhere (dead letters, released delay messages, committed transactions) are stored
+/// exactly when the change is, so a crash never loses nor duplicates them.
+pub(crate) fn append_change_with(
+    store: &Store,
+    key: &StateKey,
+    ops: &[Op],
+    mut messages: Vec<NewMessage>,
+) -> AppendFuture {
+    messages.push(record(
         CHANGES_QUEUE,
         codec::encode_change(&key.0, &key.1, ops),
-    )])
+    ));
+    store.submit(messages)
 }
 
 /// The offset replay would start from if a snapshot were taken now.
@@ -136,6 +149,13 @@ pub(crate) fn load(store: &Store) -> Result<Loaded> {
             loaded.replayed += 1;
         }
         offset = batch.next_offset;
+    }
+    for ((group, _), state) in &mut loaded.states {
+        // Consumer groups only (their keys have a `/`); the broker's own states have no
+        // deliveries.
+        if group.contains('/') {
+            state.fill_gaps();
+        }
     }
     Ok(loaded)
 }

@@ -74,6 +74,35 @@ impl RangeSet {
         }
     }
 
+    /// Removes the single offset `x` (splitting its range).
+    pub fn remove(&mut self, x: u64) {
+        let Some((&s, &e)) = self.ranges.range(..=x).next_back() else {
+            return;
+        };
+        if x >= e {
+            return;
+        }
+        self.ranges.remove(&s);
+        self.count -= e - s;
+        if s < x {
+            self.ranges.insert(s, x);
+            self.count += x - s;
+        }
+        if x + 1 < e {
+            self.ranges.insert(x + 1, e);
+            self.count += e - x - 1;
+        }
+    }
+
+    /// The end of the range containing `x`, if any.
+    pub fn end_of_range_containing(&self, x: u64) -> Option<u64> {
+        self.ranges
+            .range(..=x)
+            .next_back()
+            .map(|(_, &e)| e)
+            .filter(|&e| x < e)
+    }
+
     /// If a range starts exactly at `x`, removes it and returns its end.
     pub fn take_run_at(&mut self, x: u64) -> Option<u64> {
         let e = self.ranges.remove(&x)?;
@@ -124,7 +153,10 @@ mod tests {
             let mut r = RangeSet::default();
             let mut model = BTreeSet::new();
             for (start, len, cut) in ops {
-                if cut && len % 2 == 0 {
+                if cut && len == 5 {
+                    r.remove(start);
+                    model.remove(&start);
+                } else if cut && len % 2 == 0 {
                     r.remove_from(start);
                     let _ = model.split_off(&start);
                 } else if cut {

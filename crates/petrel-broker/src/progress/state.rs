@@ -27,16 +27,35 @@ pub(crate) enum Op {
         attempt: u32,
         deadline_ms: i64,
     },
-    /// Offsets `[start, end)` are finished: acked, filtered out or gone from the store.
+    /// Offsets `[start, end)` are finished: acked, filtered out, dead-lettered or gone from
+    /// the store.
     Done { queue: u32, start: u64, end: u64 },
+    /// `offset`, delivered before, is to be delivered again as if never delivered (a dead
+    /// letter re-sent to its group).
+    Reopen { queue: u32, offset: u64 },
 }
 
 /// A delivery awaiting its ack.
+///
+/// Token 0 (no receipt handle is valid) with attempt 0 marks an offset below the frontier
+/// that was never delivered: a FIFO message held back behind an earlier message of its message
+/// group, or a re-sent dead letter. Such entries are ready at once (deadline 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct InFlight {
     pub token: u128,
     pub attempt: u32,
+    /// When the message is ready again: the end of its invisible time plus the retry
+    /// policy's wait.
     pub deadline_ms: i64,
+}
+
+impl InFlight {
+    /// Held back or re-sent, never delivered since.
+    pub const PENDING: InFlight = InFlight {
+        token: 0,
+        attempt: 0,
+        deadline_ms: 0,
+    };
 }
 
 /// Progress of one queue.
@@ -89,6 +108,8 @@ pub(crate) struct GroupTopicState {
     expiries: BTreeSet<(i64, u32, u64)>,
     /// Queue a receive over all queues starts with (rotates for fairness).
     pub next_queue: u32,
+    /// Message groups of in-flight offsets (FIFO consumption only; rebuilt from the store).
+    pub fifo_groups: crate::fifo::GroupCache,
 }
 
 impl GroupTopicState {
@@ -135,6 +156,58 @@ impl GroupTopicState {
                 q.frontier = q.frontier.max(end);
                 q.advance();
             }
+            Op::Reopen { queue, offset } => {
+                let Some(q) = self.queues.get_mut(&queue) else {
+                    return;
+                };
+                if offset >= q.frontier {
+                    // Never delivered to the group: it will be, nothing to reopen.
+                    return;
+                }
+                if offset < q.consume {
+                    // Everything between was finished; keep it so below the new consume offset.
+                    q.done.insert(offset + 1, q.consume);
+                    q.consume = offset;
+                } else {
+                    q.done.remove(offset);
+                }
+                self.set_pending(queue, offset);
+            }
+        }
+    }
+
+    /// Marks `offset` of `queue` as held back (in memory only; see [`InFlight::PENDING`]).
+    pub fn set_pending(&mut self, queue: u32, offset: u64) {
+        let Some(q) = self.queues.get_mut(&queue) else {
+            return;
+        };
+        if let Some(old) = q.inflight.insert(offset, InFlight::PENDING) {
+            self.expiries.remove(&(old.deadline_ms, queue, offset));
+        }
+        self.expiries.insert((0, queue, offset));
+        q.frontier = q.frontier.max(offset.saturating_add(1));
+    }
+
+    /// Marks every offset of `[consume, frontier)` that is neither finished nor in flight as
+    /// held back. Held-back FIFO messages are not recorded (a receive would write a record per
+    /// message it skips); after a restart they are exactly these gaps.
+    pub fn fill_gaps(&mut self) {
+        let mut gaps: Vec<(u32, u64)> = Vec::new();
+        for (&id, q) in &self.queues {
+            let mut x = q.consume;
+            while x < q.frontier {
+                if let Some(end) = q.done.end_of_range_containing(x) {
+                    x = end;
+                    continue;
+                }
+                if !q.inflight.contains_key(&x) {
+                    gaps.push((id, x));
+                }
+                x += 1;
+            }
+        }
+        for (queue, offset) in gaps {
+            self.set_pending(queue, offset);
         }
     }
 
@@ -264,6 +337,51 @@ mod tests {
         assert_eq!(once.queues, twice.queues);
         assert_eq!(once.inflight(0, 1).map(|f| f.token), Some(3));
         assert_eq!(once.inflight(0, 0), None);
+    }
+
+    #[test]
+    fn reopen_brings_a_finished_offset_back_as_never_delivered() {
+        let mut s = GroupTopicState::default();
+        s.queue_at(0, 0, 10);
+        for o in 0..3 {
+            s.apply(&lease(o, 10 + o as u128, 100));
+        }
+        s.apply(&done(0, 3));
+        assert_eq!(s.queues[&0].consume, 3);
+        s.apply(&Op::Reopen {
+            queue: 0,
+            offset: 1,
+        });
+        let q = &s.queues[&0];
+        assert_eq!((q.consume, q.frontier), (1, 3));
+        assert!(q.done.contains(2));
+        assert_eq!(s.inflight(0, 1), Some(&InFlight::PENDING));
+        assert_eq!(s.expired(0, 10, None), vec![(0, 1)]);
+        // Beyond the frontier there is nothing to reopen.
+        s.apply(&Op::Reopen {
+            queue: 0,
+            offset: 7,
+        });
+        assert_eq!(s.inflight(0, 7), None);
+        s.apply(&done(1, 2));
+        assert_eq!(s.queues[&0].consume, 3);
+    }
+
+    #[test]
+    fn gaps_below_the_frontier_become_pending() {
+        let mut s = GroupTopicState::default();
+        s.queue_at(0, 0, 10);
+        s.apply(&lease(1, 5, 100));
+        s.apply(&done(3, 4));
+        s.apply(&lease(5, 6, 100));
+        s.fill_gaps();
+        let pending: Vec<u64> = s.queues[&0]
+            .inflight
+            .iter()
+            .filter(|(_, f)| f.token == 0)
+            .map(|(o, _)| *o)
+            .collect();
+        assert_eq!(pending, vec![0, 2, 4]);
     }
 
     #[test]

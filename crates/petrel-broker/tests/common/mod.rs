@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use petrel_broker::{
-    Broker, BrokerConfig, Delivered, GroupRef, MessageType, OutgoingMessage, ReceiveRequest,
-    TopicRef, TopicSpec,
+    Broker, BrokerConfig, DEFAULT_MAX_ATTEMPTS, Delivered, GroupRef, MessageType, OutgoingMessage,
+    ReceiveRequest, RetryPolicy, TopicRef, TopicSpec,
 };
 use petrel_store::{Store, StoreConfig};
 
@@ -73,6 +73,11 @@ impl Env {
     /// Stops broker and store the way a crash would (no final snapshot, no final flush or
     /// checkpoint) and opens both again.
     pub async fn crash(self) -> Env {
+        self.crash_for(Duration::ZERO).await
+    }
+
+    /// Like [`Env::crash`], staying down for `downtime` before opening again.
+    pub async fn crash_for(self, downtime: Duration) -> Env {
         let Env {
             dir,
             store,
@@ -86,6 +91,7 @@ impl Env {
         Arc::try_unwrap(store)
             .expect("the broker must release the store")
             .abandon();
+        tokio::time::sleep(downtime).await;
         let (store, broker) = open(dir.path(), &config);
         Env {
             dir,
@@ -122,12 +128,17 @@ pub fn msg(id: &str, body: &str) -> OutgoingMessage {
     OutgoingMessage::new(id, body.as_bytes().to_vec())
 }
 
+/// A receive of all messages whose deliveries are retried as soon as their invisible time
+/// ends (no backoff; the retry tests set their own policies).
 pub fn req(batch: u32, invisible_ms: u64, poll_ms: u64) -> ReceiveRequest {
-    ReceiveRequest::new(
-        batch,
-        Duration::from_millis(invisible_ms),
-        Duration::from_millis(poll_ms),
-    )
+    ReceiveRequest {
+        retry: RetryPolicy::immediate(DEFAULT_MAX_ATTEMPTS),
+        ..ReceiveRequest::new(
+            batch,
+            Duration::from_millis(invisible_ms),
+            Duration::from_millis(poll_ms),
+        )
+    }
 }
 
 /// Receives until nothing is ready (no long polling), with the given invisible duration.
@@ -173,4 +184,37 @@ pub async fn send_n(broker: &Broker, topic: &TopicRef, prefix: &str, n: usize) -
     }
     out.sort();
     out
+}
+
+/// A topic of type `t` with `queues` queues in the default account and instance.
+pub fn typed_topic(name: &str, t: MessageType, queues: u32) -> TopicRef {
+    let spec = TopicSpec {
+        message_type: t,
+        queue_count: queues,
+    };
+    TopicRef::new(ACCOUNT, INSTANCE, name, spec).unwrap()
+}
+
+/// A FIFO message of `group`.
+pub fn fifo_msg(id: &str, group: &str) -> OutgoingMessage {
+    let mut m = msg(id, &format!("body of {id}"));
+    m.message_type = MessageType::Fifo;
+    m.message_group = Some(group.to_string());
+    m
+}
+
+/// A DELAY message due at `at_ms` (ms since the epoch).
+pub fn delay_msg(id: &str, at_ms: i64) -> OutgoingMessage {
+    let mut m = msg(id, &format!("body of {id}"));
+    m.message_type = MessageType::Delay;
+    m.delivery_timestamp_ms = Some(at_ms);
+    m
+}
+
+/// Wall-clock now in ms since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }

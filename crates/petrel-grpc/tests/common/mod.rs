@@ -50,6 +50,11 @@ pub struct Env {
 impl Env {
     /// A server whose first account exists but has not activated the service.
     pub async fn start() -> Env {
+        Env::start_with(BrokerConfig::for_tests()).await
+    }
+
+    /// Like [`Env::start`] with this broker configuration.
+    pub async fn start_with(config: BrokerConfig) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let catalog = petrel_meta::Catalog::open(dir.path(), CatalogOptions::for_tests()).unwrap();
         let service = Arc::new(Service::new(
@@ -63,7 +68,7 @@ impl Env {
             .unwrap()
             .expect("first start creates an account");
         let store = Arc::new(Store::open(dir.path(), StoreConfig::for_tests()).unwrap());
-        let broker = Arc::new(Broker::open(store, BrokerConfig::for_tests()).unwrap());
+        let broker = Arc::new(Broker::open(store, config).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -94,7 +99,12 @@ impl Env {
     /// A server with the service activated, instance `orders`, topic `t-orders` (NORMAL, 4
     /// queues) and group `GID_orders`.
     pub async fn ready() -> Env {
-        let env = Env::start().await;
+        Env::ready_with(BrokerConfig::for_tests()).await
+    }
+
+    /// Like [`Env::ready`] with this broker configuration.
+    pub async fn ready_with(config: BrokerConfig) -> Env {
+        let env = Env::start_with(config).await;
         env.service.activate(&env.root()).unwrap();
         env.create_instance(INSTANCE);
         env.create_topic(INSTANCE, TOPIC);
@@ -131,6 +141,44 @@ impl Env {
                     name: topic.to_owned(),
                     message_type: MessageType::Normal,
                     queue_count: Some(4),
+                    remark: None,
+                },
+            )
+            .unwrap();
+    }
+
+    /// A topic of type `t` with `queues` queues.
+    pub fn create_typed_topic(&self, instance: &str, topic: &str, t: MessageType, queues: u32) {
+        self.service
+            .create_topic(
+                &self.root(),
+                instance,
+                NewTopic {
+                    name: topic.to_owned(),
+                    message_type: t,
+                    queue_count: Some(queues),
+                    remark: None,
+                },
+            )
+            .unwrap();
+    }
+
+    /// A consumer group with this delivery order and retry policy.
+    pub fn create_group_with(
+        &self,
+        instance: &str,
+        group: &str,
+        delivery_order: DeliveryOrder,
+        retry_policy: RetryPolicy,
+    ) {
+        self.service
+            .create_consumer_group(
+                &self.root(),
+                instance,
+                NewConsumerGroup {
+                    group_id: group.to_owned(),
+                    delivery_order,
+                    retry_policy,
                     remark: None,
                 },
             )
