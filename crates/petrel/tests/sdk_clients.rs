@@ -411,12 +411,17 @@ fn every_send_acknowledged_before_a_sigkill_is_consumed_after_restart() {
         .arg("--deadline-secs", 60)
         .flag("--stop-on-error")
         .spawn();
-    std::thread::sleep(Duration::from_millis(2500));
+    // Kill once the run is well under way, however slow the machine is.
+    let seen = producer.wait_for_events("sent", 200, Duration::from_secs(60));
+    assert!(
+        seen >= 200,
+        "the producer got only {seen} sends through in 60 s"
+    );
     p.kill_hard();
     let produced = producer.wait();
     let acked = produced.sent();
     assert!(
-        acked.len() > 20 && acked.len() < 100_000,
+        acked.len() >= 200 && acked.len() < 100_000,
         "the kill should land mid-run: {} acknowledged; {}",
         acked.len(),
         produced.describe()

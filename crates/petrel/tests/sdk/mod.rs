@@ -9,8 +9,10 @@
     reason = "test fixtures: a failure here is a failed test"
 )]
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -134,13 +136,25 @@ impl Call {
             .env("HOME", &self.home)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        let child = cmd
+        let mut child = cmd
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start the {:?} client: {err}", self.sdk));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("client stdout");
+        let reader = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    lines.lock().expect("lines").push(line);
+                }
+            })
+        };
         Running {
             sdk: self.sdk,
             args: self.args,
             child,
+            lines,
+            stdout: Some(reader),
             started: Instant::now(),
         }
     }
@@ -155,16 +169,46 @@ pub struct Running {
     sdk: Sdk,
     args: Vec<String>,
     child: std::process::Child,
+    /// stdout lines so far, read by a thread so a test can act while the client runs.
+    lines: Arc<Mutex<Vec<String>>>,
+    stdout: Option<std::thread::JoinHandle<()>>,
     pub started: Instant,
 }
 
 impl Running {
-    pub fn wait(self) -> Run {
-        let out = self.child.wait_with_output().expect("client output");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let events = stdout
-            .lines()
+    /// Waits until the client has printed `n` events of `kind` (or `limit` passes); returns how
+    /// many it printed.
+    pub fn wait_for_events(&self, kind: &str, n: usize, limit: Duration) -> usize {
+        let needle = format!("\"event\": \"{kind}\"");
+        let compact = format!("\"event\":\"{kind}\"");
+        let deadline = Instant::now() + limit;
+        loop {
+            let seen = self
+                .lines
+                .lock()
+                .expect("lines")
+                .iter()
+                .filter(|l| l.contains(&needle) || l.contains(&compact))
+                .count();
+            if seen >= n || Instant::now() >= deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait(mut self) -> Run {
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        let status = self.child.wait().expect("client exit status");
+        if let Some(reader) = self.stdout.take() {
+            reader.join().expect("stdout reader");
+        }
+        let lines = std::mem::take(&mut *self.lines.lock().expect("lines"));
+        let events = lines
+            .iter()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
                 serde_json::from_str(l).unwrap_or_else(|err| {
@@ -175,7 +219,7 @@ impl Running {
         Run {
             sdk: self.sdk,
             command: self.args.join(" "),
-            code: out.status.code().unwrap_or(-1),
+            code: status.code().unwrap_or(-1),
             events,
             stderr,
             elapsed: self.started.elapsed(),
