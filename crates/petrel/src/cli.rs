@@ -1,23 +1,39 @@
 //! The command line: subcommands and their flags. Each flag that configures the server has a
-//! `PETREL_*` environment twin; clap gives the flag precedence over the environment.
+//! `PETREL_*` environment twin; clap gives the flag precedence over the environment. The
+//! operator commands take the [`Target`] options that choose between a local data dir and a
+//! running server's management API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::Local;
+use crate::commands::Target;
 use crate::commands::access_key::KeyCommand;
+use crate::commands::bench::BenchArgs;
+use crate::commands::completions::CompletionsArgs;
+use crate::commands::configure::ConfigureArgs;
+use crate::commands::consumer_group::GroupCommand;
 use crate::commands::grant::GrantArgs;
-use crate::commands::instance::{GroupCommand, InstanceCommand, TopicCommand};
+use crate::commands::instance::InstanceCommand;
+use crate::commands::lag::LagArgs;
+use crate::commands::output::OutputFormat;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::resource_group::RgCommand;
 use crate::commands::simulate::{SimulateArgs, WhoCanArgs};
+use crate::commands::topic::TopicCommand;
 use crate::commands::user::UserCommand;
+use crate::commands::user_group::UserGroupCommand;
 
 /// Petrel: a self-hosted, RocketMQ 5 compatible broker with RAM-style access control.
 #[derive(Debug, Parser)]
-#[command(name = "petrel", version, about, propagate_version = true)]
+#[command(
+    name = "petrel",
+    version,
+    about,
+    propagate_version = true,
+    after_help = crate::exit::HELP
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -28,69 +44,88 @@ pub enum Command {
     /// Run the broker, the management API and the console.
     Serve(ServeArgs),
     /// Activate the message queue service for the account (accepting its terms).
-    Activate(LocalOnly),
+    Activate(TargetOnly),
     /// RAM users.
-    User(WithLocal<UserCommand>),
+    User(WithTarget<UserCommand>),
     /// AccessKeys.
-    Key(WithLocal<KeyCommand>),
-    /// Attach policies to users or groups.
-    Grant(GrantWith),
-    /// Detach policies from users or groups.
-    Revoke(GrantWith),
+    Key(WithTarget<KeyCommand>),
+    /// RAM user groups.
+    UserGroup(WithTarget<UserGroupCommand>),
+    /// Attach policies to users or user groups.
+    Grant(WithArgs<GrantArgs>),
+    /// Detach policies from users or user groups.
+    Revoke(WithArgs<GrantArgs>),
     /// System and custom policies.
-    Policy(WithLocal<PolicyCommand>),
+    Policy(WithTarget<PolicyCommand>),
     /// Resource groups.
-    Rg(WithLocal<RgCommand>),
+    Rg(WithTarget<RgCommand>),
     /// Instances.
-    Instance(WithLocal<InstanceCommand>),
+    Instance(WithTarget<InstanceCommand>),
     /// Topics.
-    Topic(WithLocal<TopicCommand>),
+    Topic(WithTarget<TopicCommand>),
     /// Consumer groups.
-    Group(WithLocal<GroupCommand>),
+    Group(WithTarget<GroupCommand>),
+    /// How far a consumer group is behind on a topic (running server only).
+    Lag(WithArgs<LagArgs>),
     /// Would a principal be allowed an action on a resource, and which statement decides?
-    Simulate(SimulateWith),
-    /// Who may do an action on a resource?
-    WhoCan(WhoCanWith),
+    Simulate(WithArgs<SimulateArgs>),
+    /// Who may do an action on a resource? (local data dir only)
+    WhoCan(WithArgs<WhoCanArgs>),
+    /// Who the AccessKey signs as (running server only).
+    Whoami(TargetOnly),
+    /// Save an endpoint and AccessKey as a profile in ~/.petrel/config.toml (mode 0600).
+    Configure(ConfigureArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Load-test a running server over the RocketMQ 5 gRPC protocol.
+    Bench(BenchArgs),
 }
 
-/// A local command with no arguments of its own.
-#[derive(Debug, Args)]
-pub struct LocalOnly {
-    #[command(flatten)]
-    pub local: Local,
+impl Command {
+    /// The output format a failure of this command is reported in.
+    pub fn output_format(&self) -> OutputFormat {
+        match self {
+            Command::Activate(c) | Command::Whoami(c) => c.target.format(),
+            Command::User(c) => c.target.format(),
+            Command::Key(c) => c.target.format(),
+            Command::UserGroup(c) => c.target.format(),
+            Command::Grant(c) | Command::Revoke(c) => c.target.format(),
+            Command::Policy(c) => c.target.format(),
+            Command::Rg(c) => c.target.format(),
+            Command::Instance(c) => c.target.format(),
+            Command::Topic(c) => c.target.format(),
+            Command::Group(c) => c.target.format(),
+            Command::Lag(c) => c.target.format(),
+            Command::Simulate(c) => c.target.format(),
+            Command::WhoCan(c) => c.target.format(),
+            _ => OutputFormat::Table,
+        }
+    }
 }
 
-/// A local command family: the data dir options and one subcommand.
+/// A command with no arguments of its own.
 #[derive(Debug, Args)]
-pub struct WithLocal<C: Subcommand> {
+pub struct TargetOnly {
     #[command(flatten)]
-    pub local: Local,
+    pub target: Target,
+}
+
+/// A command family: the target options and one subcommand.
+#[derive(Debug, Args)]
+pub struct WithTarget<C: Subcommand> {
+    #[command(flatten)]
+    pub target: Target,
     #[command(subcommand)]
     pub command: C,
 }
 
+/// A command with the target options and arguments of its own.
 #[derive(Debug, Args)]
-pub struct GrantWith {
+pub struct WithArgs<A: Args> {
     #[command(flatten)]
-    pub local: Local,
+    pub target: Target,
     #[command(flatten)]
-    pub args: GrantArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct SimulateWith {
-    #[command(flatten)]
-    pub local: Local,
-    #[command(flatten)]
-    pub args: SimulateArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct WhoCanWith {
-    #[command(flatten)]
-    pub local: Local,
-    #[command(flatten)]
-    pub args: WhoCanArgs,
+    pub args: A,
 }
 
 /// Flags of `petrel serve`. Unset flags fall back to the environment, then the config file,
@@ -118,4 +153,16 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `petrel=debug`.
     #[arg(long, value_name = "FILTER", env = "PETREL_LOG")]
     pub log: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -4,32 +4,41 @@
 mod cli;
 mod commands;
 mod config;
+mod exit;
+mod profile;
 mod serve;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
+    let format = cli.command.output_format();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
-        cli::Command::Activate(c) => commands::instance::activate(&c.local),
-        cli::Command::User(c) => commands::user::run(&c.local, c.command),
-        cli::Command::Key(c) => commands::access_key::run(&c.local, c.command),
-        cli::Command::Grant(c) => commands::grant::grant(&c.local, &c.args),
-        cli::Command::Revoke(c) => commands::grant::revoke(&c.local, &c.args),
-        cli::Command::Policy(c) => commands::policy::run(&c.local, c.command),
-        cli::Command::Rg(c) => commands::resource_group::run(&c.local, c.command),
-        cli::Command::Instance(c) => commands::instance::instance(&c.local, c.command),
-        cli::Command::Topic(c) => commands::instance::topic(&c.local, c.command),
-        cli::Command::Group(c) => commands::instance::group(&c.local, c.command),
-        cli::Command::Simulate(c) => commands::simulate::simulate(&c.local, &c.args),
-        cli::Command::WhoCan(c) => commands::simulate::who_can(&c.local, &c.args),
+        cli::Command::Activate(c) => commands::activate::run(&c.target),
+        cli::Command::User(c) => commands::user::run(&c.target, c.command),
+        cli::Command::Key(c) => commands::access_key::run(&c.target, c.command),
+        cli::Command::UserGroup(c) => commands::user_group::run(&c.target, c.command),
+        cli::Command::Grant(c) => commands::grant::grant(&c.target, &c.args),
+        cli::Command::Revoke(c) => commands::grant::revoke(&c.target, &c.args),
+        cli::Command::Policy(c) => commands::policy::run(&c.target, c.command),
+        cli::Command::Rg(c) => commands::resource_group::run(&c.target, c.command),
+        cli::Command::Instance(c) => commands::instance::run(&c.target, c.command),
+        cli::Command::Topic(c) => commands::topic::run(&c.target, c.command),
+        cli::Command::Group(c) => commands::consumer_group::run(&c.target, c.command),
+        cli::Command::Lag(c) => commands::lag::run(&c.target, &c.args),
+        cli::Command::Simulate(c) => commands::simulate::simulate(&c.target, &c.args),
+        cli::Command::WhoCan(c) => commands::simulate::who_can(&c.target, &c.args),
+        cli::Command::Whoami(c) => commands::whoami::run(&c.target),
+        cli::Command::Configure(args) => commands::configure::run(&args),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Bench(args) => commands::bench::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            exit::report(&err, format);
+            std::process::ExitCode::from(exit::code_of(&err))
         }
     }
 }

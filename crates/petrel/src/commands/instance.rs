@@ -1,101 +1,67 @@
-//! `petrel activate`, `petrel instance …`, `petrel topic …`, `petrel group …`: the messaging
-//! service of the account and its resources.
+//! `petrel instance …`: instances (RocketMQ namespaces). Locally the id is the one given;
+//! remotely the server assigns it (`rmq-…`) and the argument is the instance's name.
 
 use clap::Subcommand;
-use petrel_meta::{DeliveryOrder, NewConsumerGroup, NewInstance, NewTopic, RetryPolicy};
-use petrel_model::MessageType;
+use petrel_client::{Instance, NewInstance as ApiNewInstance};
+use petrel_meta::NewInstance;
+use serde_json::json;
 
-use super::Local;
+use super::output::{Table, fields, opt};
+use super::{Mode, Remote, Session, Target};
 
 #[derive(Debug, Subcommand)]
 pub enum InstanceCommand {
-    /// Create an instance (a RocketMQ namespace).
+    /// Create an instance: locally with this id; remotely with this name (the server assigns
+    /// the id and prints it).
     Create {
-        /// Instance id (3–64 letters, digits, `-`, `_`).
+        /// Instance id (local) or name (remote): 3–64 letters, digits, `-`, `_`.
         id: String,
         /// Resource group id; the default group when absent.
         #[arg(long)]
         resource_group: Option<String>,
+        /// Remark.
+        #[arg(long)]
+        remark: Option<String>,
     },
     /// List instances.
-    List,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TopicCommand {
-    /// Create a topic.
-    Create {
-        /// Topic name.
-        name: String,
-        /// Instance id.
-        #[arg(long)]
-        instance: String,
-        /// NORMAL, FIFO, DELAY or TRANSACTION.
-        #[arg(long = "type", default_value = "NORMAL")]
-        message_type: MessageType,
-        /// Number of queues.
-        #[arg(long)]
-        queues: Option<u32>,
-    },
-    /// List the topics of an instance.
     List {
-        /// Instance id.
+        /// Only the instances of this resource group.
         #[arg(long)]
-        instance: String,
+        resource_group: Option<String>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum GroupCommand {
-    /// Create a consumer group.
-    Create {
-        /// Group id.
+    /// Show an instance.
+    Get {
+        /// Instance id.
         id: String,
-        /// Instance id.
-        #[arg(long)]
-        instance: String,
-        /// Deliver in order within a message group.
-        #[arg(long)]
-        orderly: bool,
-        /// Retries before a message goes to the dead-letter queue.
-        #[arg(long, default_value_t = 16)]
-        max_retries: u32,
     },
-    /// List the consumer groups of an instance.
-    List {
+    /// Delete an instance without topics or groups.
+    Delete {
         /// Instance id.
-        #[arg(long)]
-        instance: String,
+        id: String,
     },
 }
 
-pub fn activate(local: &Local) -> anyhow::Result<()> {
-    let s = local.open()?;
-    let outcome = s.service.activate(&s.root)?;
-    let when = outcome.activation.activated_at;
-    s.print(&outcome.activation, || {
-        if outcome.already_activated {
-            format!("the service was already activated ({when})")
-        } else {
-            format!(
-                "activated the message queue service, terms version {}",
-                outcome.activation.terms_version
-            )
-        }
-    })
+pub fn run(target: &Target, command: InstanceCommand) -> anyhow::Result<()> {
+    match target.mode()? {
+        Mode::Local(s) => local(&s, command),
+        Mode::Remote(r) => remote(&r, command),
+    }
 }
 
-pub fn instance(local: &Local, command: InstanceCommand) -> anyhow::Result<()> {
-    let s = local.open()?;
+fn local(s: &Session, command: InstanceCommand) -> anyhow::Result<()> {
     match command {
-        InstanceCommand::Create { id, resource_group } => {
+        InstanceCommand::Create {
+            id,
+            resource_group,
+            remark,
+        } => {
             let instance = s.service.create_instance(
                 &s.root,
                 NewInstance {
                     id: Some(id.clone()),
                     name: id,
                     resource_group_id: resource_group,
-                    remark: None,
+                    remark,
                 },
             )?;
             s.print(&instance, || {
@@ -105,8 +71,10 @@ pub fn instance(local: &Local, command: InstanceCommand) -> anyhow::Result<()> {
                 )
             })
         }
-        InstanceCommand::List => {
-            let instances = s.service.list_instances(&s.root, None)?;
+        InstanceCommand::List { resource_group } => {
+            let instances = s
+                .service
+                .list_instances(&s.root, resource_group.as_deref())?;
             s.print(&instances, || {
                 instances
                     .iter()
@@ -115,90 +83,94 @@ pub fn instance(local: &Local, command: InstanceCommand) -> anyhow::Result<()> {
                     .join("\n")
             })
         }
-    }
-}
-
-pub fn topic(local: &Local, command: TopicCommand) -> anyhow::Result<()> {
-    let s = local.open()?;
-    match command {
-        TopicCommand::Create {
-            name,
-            instance,
-            message_type,
-            queues,
-        } => {
-            let topic = s.service.create_topic(
-                &s.root,
-                &instance,
-                NewTopic {
-                    name,
-                    message_type,
-                    queue_count: queues,
-                    remark: None,
-                },
-            )?;
-            s.print(&topic, || {
-                format!(
-                    "created {} topic `{}` in `{instance}`",
-                    topic.message_type.as_api_str(),
-                    topic.name
-                )
+        InstanceCommand::Get { id } => {
+            let i = s.service.get_instance(&s.root, &id)?;
+            s.print(&i, || {
+                fields(&[
+                    ("id", i.id.clone()),
+                    ("name", i.name.clone()),
+                    ("resource group", i.resource_group_id.clone()),
+                ])
             })
         }
-        TopicCommand::List { instance } => {
-            let topics = s.service.list_topics(&s.root, &instance)?;
-            s.print(&topics, || {
-                topics
-                    .iter()
-                    .map(|t| format!("{}\t{}", t.name, t.message_type.as_api_str()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+        InstanceCommand::Delete { id } => {
+            s.service.delete_instance(&s.root, &id, false)?;
+            s.print(&json!({ "deleted": id }), || {
+                format!("deleted instance `{id}`")
             })
         }
     }
 }
 
-pub fn group(local: &Local, command: GroupCommand) -> anyhow::Result<()> {
-    let s = local.open()?;
+fn instance_fields(i: &Instance) -> String {
+    fields(&[
+        ("instance id", i.instance_id.clone()),
+        ("name", opt(&i.instance_name)),
+        ("resource group", opt(&i.resource_group_id)),
+        ("region", opt(&i.region_id)),
+        ("status", opt(&i.status)),
+        ("remark", opt(&i.remark)),
+        ("created", opt(&i.create_time)),
+    ])
+}
+
+fn remote(r: &Remote, command: InstanceCommand) -> anyhow::Result<()> {
+    let c = &r.client;
     match command {
-        GroupCommand::Create {
+        InstanceCommand::Create {
             id,
-            instance,
-            orderly,
-            max_retries,
+            resource_group,
+            remark,
         } => {
-            let group = s.service.create_consumer_group(
-                &s.root,
-                &instance,
-                NewConsumerGroup {
-                    group_id: id,
-                    delivery_order: if orderly {
-                        DeliveryOrder::Orderly
-                    } else {
-                        DeliveryOrder::Concurrently
-                    },
-                    retry_policy: RetryPolicy {
-                        max_retry_times: max_retries,
-                        ..RetryPolicy::default()
-                    },
-                    remark: None,
+            let new = ApiNewInstance {
+                name: id,
+                resource_group_id: resource_group,
+                remark,
+            };
+            let instance_id = r.call(c.create_instance(&new))?;
+            // Only what the create answered: the caller may not be allowed `GetInstance`.
+            r.print(
+                &json!({
+                    "instanceId": instance_id,
+                    "instanceName": new.name,
+                    "resourceGroupId": new.resource_group_id,
+                }),
+                || {
+                    format!(
+                        "created instance `{instance_id}` (name `{}`) in {}",
+                        new.name,
+                        new.resource_group_id
+                            .as_deref()
+                            .unwrap_or("the default resource group")
+                    )
                 },
-            )?;
-            s.print(&group, || {
-                format!(
-                    "created consumer group `{}` in `{instance}`",
-                    group.group_id
-                )
+            )
+        }
+        InstanceCommand::List { resource_group } => {
+            let instances = r.call(c.list_instances(resource_group.as_deref()))?;
+            r.print(&instances, || {
+                let mut t =
+                    Table::new(&["INSTANCE ID", "NAME", "RESOURCE GROUP", "STATUS", "CREATED"]);
+                for i in &instances {
+                    t.row(vec![
+                        i.instance_id.clone(),
+                        opt(&i.instance_name),
+                        opt(&i.resource_group_id),
+                        opt(&i.status),
+                        opt(&i.create_time),
+                    ]);
+                }
+                t.render()
             })
         }
-        GroupCommand::List { instance } => {
-            let groups = s.service.list_consumer_groups(&s.root, &instance)?;
-            s.print(&groups, || {
-                groups
-                    .iter()
-                    .map(|g| g.group_id.clone())
-                    .collect::<Vec<_>>()
-                    .join("\n")
+        InstanceCommand::Get { id } => {
+            let i = r.call(c.get_instance(&id))?;
+            r.print(&i, || instance_fields(&i))
+        }
+        InstanceCommand::Delete { id } => {
+            r.call(c.delete_instance(&id))?;
+            r.print(&json!({ "deleted": id }), || {
+                format!("deleted instance `{id}`")
             })
         }
     }

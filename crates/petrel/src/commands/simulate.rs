@@ -1,9 +1,11 @@
 //! `petrel simulate` and `petrel who-can`: the policy simulator and its reverse question.
+//! Remotely `simulate` is our `SimulatePrincipalPolicy`; `who-can` has no api operation and
+//! stays local.
 
 use clap::Args;
 use petrel_service::{Identity, Resource};
 
-use super::Local;
+use super::{Mode, Remote, Session, Target};
 
 /// The resource of a question, named the way operators think of it.
 #[derive(Debug, Args)]
@@ -45,6 +47,18 @@ impl ResourceArgs {
             (None, None, _) => Resource::Instance(instance),
         }
     }
+
+    /// The ARN `SimulatePrincipalPolicy` reads; the account and region are the caller's.
+    fn arn(&self) -> String {
+        let i = &self.instance;
+        match (&self.topic, &self.group, self.management) {
+            (Some(t), _, false) => format!("acs:mq:*:*:{i}%{t}"),
+            (None, Some(g), false) => format!("acs:mq:*:*:{i}%{g}"),
+            (Some(t), _, true) => format!("acs:rocketmq:*:*:instance/{i}/topic/{t}"),
+            (None, Some(g), true) => format!("acs:rocketmq:*:*:instance/{i}/consumergroup/{g}"),
+            (None, None, _) => format!("acs:rocketmq:*:*:instance/{i}"),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -68,8 +82,19 @@ pub struct WhoCanArgs {
     pub resource: ResourceArgs,
 }
 
-pub fn simulate(local: &Local, args: &SimulateArgs) -> anyhow::Result<()> {
-    let s = local.open()?;
+pub fn simulate(target: &Target, args: &SimulateArgs) -> anyhow::Result<()> {
+    let allowed = match target.mode()? {
+        Mode::Local(s) => local_simulate(&s, args)?,
+        Mode::Remote(r) => remote_simulate(&r, args)?,
+    };
+    if !allowed {
+        // Scripts branch on the exit status: 1 means "would be denied".
+        std::process::exit(i32::from(crate::exit::REFUSED));
+    }
+    Ok(())
+}
+
+fn local_simulate(s: &Session, args: &SimulateArgs) -> anyhow::Result<bool> {
     let subject = args.user.clone().map_or(Identity::Root, Identity::User);
     let sim = s
         .service
@@ -91,17 +116,28 @@ pub fn simulate(local: &Local, args: &SimulateArgs) -> anyhow::Result<()> {
         }
         text
     })?;
-    let allowed = sim.is_allowed();
-    drop(s);
-    if !allowed {
-        // Scripts branch on the exit status: 1 means "would be denied".
-        std::process::exit(1);
-    }
-    Ok(())
+    Ok(sim.is_allowed())
 }
 
-pub fn who_can(local: &Local, args: &WhoCanArgs) -> anyhow::Result<()> {
-    let s = local.open()?;
+fn remote_simulate(r: &Remote, args: &SimulateArgs) -> anyhow::Result<bool> {
+    let sim = r.call(r.client.simulate_principal_policy(
+        args.user.as_deref(),
+        &args.action,
+        &args.resource.arn(),
+    ))?;
+    r.print(&sim, || {
+        let verdict = if sim.allowed { "allowed" } else { "denied" };
+        let mut text = format!("{verdict} — {}", sim.explanation);
+        if sim.blocked_by_activation {
+            text.push_str("\n(the account has not activated the message queue service)");
+        }
+        text
+    })?;
+    Ok(sim.allowed)
+}
+
+pub fn who_can(target: &Target, args: &WhoCanArgs) -> anyhow::Result<()> {
+    let s = target.local("who-can")?;
     let who = s
         .service
         .who_can(&s.root, &args.action, args.resource.resource())?;
@@ -121,4 +157,36 @@ pub fn who_can(local: &Local, args: &WhoCanArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(topic: Option<&str>, group: Option<&str>, management: bool) -> ResourceArgs {
+        ResourceArgs {
+            instance: "rmq-1".into(),
+            topic: topic.map(str::to_owned),
+            group: group.map(str::to_owned),
+            management,
+        }
+    }
+
+    #[test]
+    fn remote_simulation_names_the_resource_by_the_arn_the_api_reads() {
+        assert_eq!(args(Some("t"), None, false).arn(), "acs:mq:*:*:rmq-1%t");
+        assert_eq!(args(None, Some("g"), false).arn(), "acs:mq:*:*:rmq-1%g");
+        assert_eq!(
+            args(Some("t"), None, true).arn(),
+            "acs:rocketmq:*:*:instance/rmq-1/topic/t"
+        );
+        assert_eq!(
+            args(None, Some("g"), true).arn(),
+            "acs:rocketmq:*:*:instance/rmq-1/consumergroup/g"
+        );
+        assert_eq!(
+            args(None, None, false).arn(),
+            "acs:rocketmq:*:*:instance/rmq-1"
+        );
+    }
 }

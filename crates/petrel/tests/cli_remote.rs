@@ -1,0 +1,615 @@
+//! The CLI in remote mode, as an operator drives it against a running `petrel serve`: the
+//! product-page workflow (activate, users with keys and console passwords, grants at account and
+//! resource-group scope, a custom policy), what a RAM user may and may not do with its own key,
+//! and the exit statuses and error output scripts rely on. Only the `petrel` binary is used.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration test"
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{Server, petrel_bin};
+use serde_json::Value;
+
+/// Environment a test run must not inherit: it would change the mode, output or key.
+const SCRUBBED: &[&str] = &[
+    "PETREL_DATA_DIR",
+    "PETREL_ACCOUNT",
+    "PETREL_REGION",
+    "PETREL_ENDPOINT",
+    "PETREL_PROFILE",
+    "PETREL_OUTPUT",
+    "PETREL_CLI_CONFIG",
+    "PETREL_ACCESS_KEY_ID",
+    "PETREL_ACCESS_KEY_SECRET",
+    "PETREL_USER_PASSWORD",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+];
+
+/// An AccessKey.
+#[derive(Clone)]
+struct Key {
+    id: String,
+    secret: String,
+}
+
+/// The CLI pointed at one server, with a private HOME.
+struct Cli {
+    endpoint: String,
+    home: PathBuf,
+}
+
+impl Cli {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(petrel_bin());
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", &self.home);
+        cmd
+    }
+
+    /// Runs `petrel ARGS --endpoint …` signed with `key`.
+    fn run(&self, key: &Key, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .args(["--endpoint", &self.endpoint])
+            .env("PETREL_ACCESS_KEY_ID", &key.id)
+            .env("PETREL_ACCESS_KEY_SECRET", &key.secret)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs and requires success; returns standard output.
+    fn ok(&self, key: &Key, args: &[&str]) -> String {
+        let out = self.run(key, args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "petrel {args:?} failed ({}): {stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    /// Runs with `--output json` and parses standard output.
+    fn json(&self, key: &Key, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let text = self.ok(key, &all);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{args:?} printed no json ({e}): {text}"))
+    }
+
+    /// Runs, requires exit status `code`, returns standard error.
+    fn fails(&self, key: &Key, args: &[&str], code: i32) -> String {
+        let out = self.run(key, args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "petrel {args:?}: stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        stderr
+    }
+}
+
+fn root_key(data: &Path) -> Key {
+    let creds: Value = serde_json::from_slice(
+        &std::fs::read(data.join("initial-credentials.json")).expect("initial credentials"),
+    )
+    .unwrap();
+    Key {
+        id: creds["access_key_id"].as_str().unwrap().to_owned(),
+        secret: creds["access_key_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no `{key}` in {v}"))
+}
+
+#[test]
+fn operator_runs_the_product_page_workflow_against_a_running_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start_in(&data, &[]);
+    let cli = Cli {
+        endpoint: format!("http://{}", server.http_addr),
+        home: tmp.path().join("home"),
+    };
+    let root = root_key(&data);
+
+    // Activation; a second one is not an error.
+    let activated = cli.json(&root, &["activate"]);
+    assert_eq!(activated["status"], "activated", "{activated}");
+    assert!(cli.ok(&root, &["activate"]).contains("already activated"));
+
+    // A RAM user with a console password and an AccessKey.
+    let created = cli.json(
+        &root,
+        &["user", "create", "dev", "--password", "Passw0rd123"],
+    );
+    assert_eq!(created["User"]["UserName"], "dev");
+    assert_eq!(created["LoginProfile"]["UserName"], "dev");
+    let key = cli.json(&root, &["key", "create", "--user", "dev"]);
+    let dev = Key {
+        id: text(&key, "AccessKeyId").to_owned(),
+        secret: text(&key, "AccessKeySecret").to_owned(),
+    };
+    assert_eq!(key["Status"], "Active");
+
+    // Pub at account scope.
+    let grants = cli.json(
+        &root,
+        &[
+            "grant",
+            "--user",
+            "dev",
+            "--policy",
+            "AliyunMQPubOnlyAccess",
+            "--scope",
+            "account",
+        ],
+    );
+    assert_eq!(grants[0]["PolicyName"], "AliyunMQPubOnlyAccess");
+    assert_eq!(grants[0]["ResourceGroupId"], Value::Null);
+
+    // Sub to three users in one grant.
+    for u in ["sub1", "sub2", "sub3"] {
+        cli.ok(&root, &["user", "create", u]);
+    }
+    let grants = cli.json(
+        &root,
+        &[
+            "grant",
+            "--user",
+            "sub1",
+            "--user",
+            "sub2",
+            "--user",
+            "sub3",
+            "--policy",
+            "AliyunMQSubOnlyAccess",
+        ],
+    );
+    let mut who: Vec<&str> = grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["PrincipalName"].as_str().unwrap())
+        .collect();
+    who.sort_unstable();
+    assert_eq!(who, ["sub1", "sub2", "sub3"]);
+    let listed = cli.ok(&root, &["user", "get", "sub2"]);
+    assert!(listed.contains("AliyunMQSubOnlyAccess"), "{listed}");
+
+    // Two resource groups, an instance in each.
+    let team_a = cli.json(&root, &["rg", "create", "team-a"]);
+    let team_a = text(&team_a, "Id").to_owned();
+    let team_b = cli.json(&root, &["rg", "create", "team-b"]);
+    let team_b = text(&team_b, "Id").to_owned();
+    let inst_a = cli.json(
+        &root,
+        &["instance", "create", "orders", "--resource-group", &team_a],
+    );
+    let inst_a = text(&inst_a, "instanceId").to_owned();
+    let inst_b = cli.json(
+        &root,
+        &["instance", "create", "billing", "--resource-group", &team_b],
+    );
+    let inst_b = text(&inst_b, "instanceId").to_owned();
+    let instances = cli.json(&root, &["instance", "list", "--resource-group", &team_a]);
+    assert_eq!(instances.as_array().unwrap().len(), 1);
+    assert_eq!(instances[0]["instanceName"], "orders");
+
+    // A custom policy that manages topics only, granted at the scope of team-a.
+    let doc = tmp.path().join("topics.json");
+    std::fs::write(
+        &doc,
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"rocketmq:*Topic*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let policy = cli.json(
+        &root,
+        &[
+            "policy",
+            "create",
+            "TopicManager",
+            "--document",
+            doc.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(policy["PolicyName"], "TopicManager");
+    cli.ok(
+        &root,
+        &[
+            "grant",
+            "--user",
+            "dev",
+            "--policy",
+            "custom:TopicManager",
+            "--scope",
+            &team_a,
+        ],
+    );
+
+    // As dev: a topic in team-a's instance is allowed…
+    assert!(
+        cli.ok(
+            &dev,
+            &["topic", "create", "orders-events", "--instance", &inst_a]
+        )
+        .contains("orders-events")
+    );
+    // …in team-b's it is refused, with the server's code, message and denial detail…
+    let refused = cli.fails(
+        &dev,
+        &["topic", "create", "invoices", "--instance", &inst_b],
+        1,
+    );
+    assert!(refused.contains("NoPermission"), "{refused}");
+    assert!(refused.contains("rocketmq:CreateTopic"), "{refused}");
+    assert!(refused.contains("implicit deny"), "{refused}");
+    assert!(refused.contains("access denied: ImplicitDeny"), "{refused}");
+    // …and so is a consumer group anywhere; as JSON on standard error for scripts.
+    let refused = cli.fails(
+        &dev,
+        &[
+            "group",
+            "create",
+            "GID_dev",
+            "--instance",
+            &inst_a,
+            "--output",
+            "json",
+        ],
+        1,
+    );
+    let error: Value = serde_json::from_str(refused.trim()).unwrap();
+    assert_eq!(error["exitCode"], 1);
+    assert_eq!(error["error"]["code"], "NoPermission");
+    assert_eq!(error["error"]["httpStatus"], 403);
+    assert_eq!(error["error"]["action"], "CreateConsumerGroup");
+    assert!(error["error"]["requestId"].is_string());
+    assert_eq!(
+        error["error"]["accessDeniedDetail"]["AuthAction"],
+        "rocketmq:CreateConsumerGroup"
+    );
+    // The simulator agrees with what happened.
+    cli.ok(
+        &root,
+        &[
+            "simulate",
+            "--user",
+            "dev",
+            "--action",
+            "rocketmq:CreateTopic",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "x",
+            "--management",
+        ],
+    );
+    let denied = cli.run(
+        &root,
+        &[
+            "simulate",
+            "--user",
+            "dev",
+            "--action",
+            "rocketmq:CreateTopic",
+            "--instance",
+            &inst_b,
+            "--topic",
+            "x",
+            "--management",
+            "--json",
+        ],
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    let sim: Value = serde_json::from_slice(&denied.stdout).unwrap();
+    assert_eq!(sim["Allowed"], false);
+    assert_eq!(sim["Decision"], "ImplicitDeny");
+
+    // As root: a topic and a consumer group, then the group's lag on the topic.
+    cli.ok(
+        &root,
+        &[
+            "topic",
+            "create",
+            "payments",
+            "--instance",
+            &inst_a,
+            "--type",
+            "FIFO",
+        ],
+    );
+    cli.ok(
+        &root,
+        &[
+            "group",
+            "create",
+            "GID_app",
+            "--instance",
+            &inst_a,
+            "--max-retries",
+            "5",
+        ],
+    );
+    let topics = cli.json(&root, &["topic", "list", "--instance", &inst_a]);
+    let names: Vec<&str> = topics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["topicName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["orders-events", "payments"]);
+    let group = cli.json(&root, &["group", "get", "GID_app", "--instance", &inst_a]);
+    assert_eq!(group["consumeRetryPolicy"]["maxRetryTimes"], 5);
+    let lag = cli.json(
+        &root,
+        &[
+            "lag",
+            "--instance",
+            &inst_a,
+            "--group",
+            "GID_app",
+            "--topic",
+            "payments",
+        ],
+    );
+    assert_eq!(lag["consumerGroupId"], "GID_app");
+    assert_eq!(lag["totalLag"]["readyCount"], 0);
+    assert!(lag["topicLagMap"]["payments"].is_object(), "{lag}");
+    assert!(
+        cli.ok(
+            &root,
+            &[
+                "lag",
+                "--instance",
+                &inst_a,
+                "--group",
+                "GID_app",
+                "--topic",
+                "payments"
+            ]
+        )
+        .contains("ready:")
+    );
+
+    // A high-risk policy is refused without confirmation, granted with it.
+    let risky = cli.fails(
+        &root,
+        &["grant", "--user", "sub1", "--policy", "AliyunMQFullAccess"],
+        1,
+    );
+    assert!(
+        risky.contains("InvalidParameter.HighRiskPolicy.NotConfirmed"),
+        "{risky}"
+    );
+    assert!(risky.contains("--confirm-high-risk"), "{risky}");
+    cli.ok(
+        &root,
+        &[
+            "grant",
+            "--user",
+            "sub1",
+            "--policy",
+            "AliyunMQFullAccess",
+            "--confirm-high-risk",
+        ],
+    );
+
+    // A wrong secret is refused with the server's code.
+    let wrong = Key {
+        id: dev.id.clone(),
+        secret: "not-the-secret".to_owned(),
+    };
+    let refused = cli.fails(&wrong, &["user", "list"], 1);
+    assert!(refused.contains("SignatureDoesNotMatch"), "{refused}");
+
+    // Not found is 3; a revoke of several; a forced delete removes what holds the user.
+    let missing = cli.fails(&root, &["user", "get", "nobody"], 3);
+    assert!(missing.contains("EntityNotExist.User"), "{missing}");
+    cli.ok(
+        &root,
+        &[
+            "revoke",
+            "--user",
+            "sub2",
+            "--user",
+            "sub3",
+            "--policy",
+            "AliyunMQSubOnlyAccess",
+        ],
+    );
+    assert!(
+        !cli.ok(&root, &["user", "get", "sub2"])
+            .contains("AliyunMQSubOnlyAccess")
+    );
+    let conflict = cli.fails(&root, &["user", "delete", "dev"], 1);
+    assert!(conflict.contains("DeleteConflict.User"), "{conflict}");
+    let removed = cli.json(&root, &["user", "delete", "dev", "--force"]);
+    let removed = removed["removed"].to_string();
+    assert!(
+        removed.contains("TopicManager") && removed.contains(&team_a),
+        "{removed}"
+    );
+    cli.fails(&root, &["user", "get", "dev"], 3);
+
+    drop(server);
+}
+
+#[test]
+fn profiles_usage_errors_and_completions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start_in(&data, &[]);
+    let home = tmp.path().join("home");
+    let cli = Cli {
+        endpoint: format!("http://{}", server.http_addr),
+        home: home.clone(),
+    };
+    let root = root_key(&data);
+
+    // No AccessKey anywhere: a usage error naming the ways to give one.
+    let out = cli
+        .command()
+        .args(["user", "list", "--endpoint", &cli.endpoint])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PETREL_ACCESS_KEY_ID"));
+
+    // The Alibaba Cloud variables are accepted too.
+    let out = cli
+        .command()
+        .args(["whoami", "--endpoint", &cli.endpoint, "--json"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &root.id)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &root.secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let who: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(who["IdentityType"], "Account");
+
+    // `configure` checks the key, then writes an owner-only profile that later commands use
+    // without any endpoint or key in the environment.
+    let out = cli
+        .command()
+        .args([
+            "configure",
+            "--endpoint",
+            &cli.endpoint,
+            "--access-key-id",
+            &root.id,
+        ])
+        .arg("--access-key-secret")
+        .arg(&root.secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = home.join(".petrel/config.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&root.id));
+    let out = cli.command().args(["whoami"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&cli.endpoint));
+    // A profile with a wrong secret is refused by the server at configure time and not saved.
+    let out = cli
+        .command()
+        .args(["configure", "--profile", "bad", "--endpoint", &cli.endpoint])
+        .args(["--access-key-id", &root.id, "--access-key-secret", "wrong"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SignatureDoesNotMatch"));
+    let out = cli
+        .command()
+        .args(["whoami", "--profile", "bad"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile `bad`"));
+
+    // An explicit data dir still means local mode, whatever the profile says.
+    let out = cli
+        .command()
+        .args(["user", "list", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the running server holds the catalogue"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop it first"));
+
+    // Commands only one side can answer say so.
+    let out = cli
+        .command()
+        .args(["who-can", "--action", "mq:PUB", "--instance", "i"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli
+        .command()
+        .args([
+            "lag",
+            "--instance",
+            "i",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--endpoint"));
+
+    // A bad endpoint is a usage error; an unreachable one a transport failure.
+    let out = cli
+        .command()
+        .args(["user", "list", "--endpoint", "https://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = cli
+        .command()
+        .args(["user", "list", "--endpoint", &dead])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+
+    // Completion scripts for the common shells.
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cli.command().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            script.contains("petrel") && script.contains("user-group"),
+            "{shell}"
+        );
+    }
+
+    drop(server);
+}
