@@ -3,7 +3,9 @@ RAM user with an AccessKey and a console password; attach AliyunMQPubOnlyAccess 
 and AliyunMQSubOnlyAccess to three users at once; create a custom policy that allows managing
 topics only, scoped to a resource group; then, as that user, create a topic in an instance of
 that group (allowed) and of another group (refused), and a consumer group (refused). The root
-creates the instances, a topic and a consumer group. Prints one JSON report."""
+creates the instances, a topic and a consumer group, sends a test message, reads the lag, finds
+the message (ListMessages by key, GetMessageDetail) and resets the group's offset to the latest
+(ResetConsumeOffset), after which the lag is empty. Prints one JSON report."""
 
 import json
 
@@ -141,6 +143,30 @@ def main():
         "ready": lag.total_lag.ready_count,
         "inflight": lag.total_lag.inflight_count,
         "topic_ready": lag.topic_lag_map["root-topic"].ready_count,
+    }
+    # Message query, then an offset reset to the latest offset, which empties the lag.
+    listed = root.rocketmq.list_messages(
+        inst_b, "root-topic", mq.ListMessagesRequest(message_key="k1", page_number=1, page_size=10)
+    ).body.data
+    assert listed.total_count == 1, listed.to_map()
+    assert listed.list[0].message_id == r["sent_message_id"], listed.to_map()
+    detail = root.rocketmq.get_message_detail(inst_b, "root-topic", r["sent_message_id"]).body.data
+    assert (detail.message_tag, detail.message_keys, detail.body) == (
+        "TagA",
+        ["k1"],
+        "hello from the sdk",
+    ), detail.to_map()
+    root.rocketmq.reset_consume_offset(
+        inst_b, "GID_root", "root-topic", mq.ResetConsumeOffsetRequest(reset_type="LATEST_OFFSET")
+    )
+    after = root.rocketmq.get_consumer_group_lag(
+        inst_b, "GID_root", mq.GetConsumerGroupLagRequest(topic_name="root-topic")
+    ).body.data
+    assert (after.total_lag.ready_count, after.total_lag.delivery_duration) == (0, 0), after.to_map()
+    r["message_query"] = {
+        "listed": listed.total_count,
+        "detail_tag": detail.message_tag,
+        "ready_after_reset": after.total_lag.ready_count,
     }
     group = root.rocketmq.get_consumer_group(inst_b, "GID_root").body.data
     r["root_group"] = {

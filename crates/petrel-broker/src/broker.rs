@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use petrel_store::Store;
+use petrel_store::{Store, TimeCursor};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -18,9 +18,11 @@ use crate::dlq::{DeadLetter, DeadLetterPage};
 use crate::error::{BrokerError, Result};
 use crate::message::{Delivered, InvisibleChanged, OutgoingMessage, SendReceipt, now_ms};
 use crate::names::{GroupRef, TopicRef, same_namespace};
+use crate::offsets::{QueueReset, ResetTarget};
 use crate::progress::codec::StateKey;
 use crate::progress::journal;
 use crate::progress::state::GroupTopicState;
+use crate::query::{MessagePage, QueriedMessage};
 use crate::receive::ReceiveRequest;
 use crate::timer::{self, Timer};
 use crate::txn::{self, TransactionCheck, TransactionResolution, Transactions};
@@ -190,6 +192,10 @@ pub struct QueueStats {
     pub inflight: u64,
     /// Messages the group can receive now (including expired deliveries).
     pub ready: u64,
+    /// Store time of the oldest message the group has not finished (the one at
+    /// `consume_offset`), ms since the epoch; `None` when it has finished everything, or when
+    /// that message could not be read (then the lag is unknown, never zero).
+    pub oldest_unconsumed_ms: Option<i64>,
 }
 
 /// Lag of one group on one topic: the sums over its queues, and each queue.
@@ -199,8 +205,29 @@ pub struct GroupTopicStats {
     pub ready: u64,
     /// Deliveries in flight.
     pub inflight: u64,
+    /// Store time of the oldest message the group has not finished in any queue; `None` when
+    /// nothing is left (`ready + inflight == 0`) or when it could not be determined (a
+    /// queue with messages left whose oldest could not be read). Check [`Self::pending`].
+    pub oldest_unconsumed_ms: Option<i64>,
     /// Per queue, `0..queue_count`.
     pub queues: Vec<QueueStats>,
+}
+
+impl GroupTopicStats {
+    /// Messages the group has not finished (ready or in flight).
+    pub fn pending(&self) -> u64 {
+        self.ready + self.inflight
+    }
+
+    /// How far behind the group is at `now_ms`: the age of its oldest unfinished message,
+    /// `Some(0)` when nothing is left, `None` when unknown.
+    pub fn delivery_lag_ms(&self, now_ms: i64) -> Option<u64> {
+        if self.pending() == 0 {
+            return Some(0);
+        }
+        self.oldest_unconsumed_ms
+            .map(|t| u64::try_from(now_ms.saturating_sub(t)).unwrap_or(0))
+    }
 }
 
 /// The messaging semantics of Petrel over a [`Store`]; see the crate documentation.
@@ -409,8 +436,10 @@ impl Broker {
         let mut out = GroupTopicStats {
             ready: 0,
             inflight: 0,
+            oldest_unconsumed_ms: None,
             queues: Vec::new(),
         };
+        let mut oldest_known = true;
         for q in 0..topic.spec().queue_count {
             let (min, max) = self.inner.store.queue_offsets(topic.store_topic(), q);
             let progress = state.as_ref().and_then(|s| s.queues.get(&q));
@@ -428,6 +457,16 @@ impl Broker {
                 }
             };
             let ready = (max - consume).saturating_sub(inflight + finished);
+            let oldest = if ready + inflight > 0 {
+                let t = crate::offsets::store_time(&self.inner, topic, q, consume);
+                oldest_known &= t.is_some();
+                t
+            } else {
+                None
+            };
+            if let Some(t) = oldest {
+                out.oldest_unconsumed_ms = Some(out.oldest_unconsumed_ms.map_or(t, |o| o.min(t)));
+            }
             out.ready += ready;
             out.inflight += inflight;
             out.queues.push(QueueStats {
@@ -437,9 +476,64 @@ impl Broker {
                 consume_offset: consume,
                 inflight,
                 ready,
+                oldest_unconsumed_ms: oldest,
             });
         }
+        if !oldest_known {
+            // One queue's oldest is unknown, so the minimum over all queues is too.
+            out.oldest_unconsumed_ms = None;
+        }
         Ok(out)
+    }
+
+    /// Resets `group`'s progress on `topic`, every queue, to `target` and returns where each
+    /// queue now starts. Durable when it returns (survives a restart); deliveries in flight
+    /// become stale. A group that never received from the topic starts there too.
+    pub async fn reset_offset(
+        &self,
+        group: &GroupRef,
+        topic: &TopicRef,
+        target: ResetTarget,
+    ) -> Result<Vec<QueueReset>> {
+        crate::offsets::reset(&self.inner, group, topic, target).await
+    }
+
+    /// The newest message of `topic` with id `message_id`, with where each of `groups` stands
+    /// with it; `None` if the store holds none.
+    pub fn message_by_id(
+        &self,
+        topic: &TopicRef,
+        message_id: &str,
+        groups: &[GroupRef],
+    ) -> Result<Option<QueriedMessage>> {
+        crate::query::by_id(&self.inner, topic, message_id, groups)
+    }
+
+    /// Messages of `topic` carrying `key`, newest first, at most `limit`
+    /// (1..=[`MAX_QUERY_MESSAGES`](crate::MAX_QUERY_MESSAGES)); `truncated` says more may exist.
+    pub fn messages_by_key(
+        &self,
+        topic: &TopicRef,
+        key: &str,
+        limit: usize,
+        groups: &[GroupRef],
+    ) -> Result<MessagePage> {
+        crate::query::by_key(&self.inner, topic, key, limit, groups)
+    }
+
+    /// Messages of `topic` stored in `start_ms..=end_ms`, oldest first, at most `limit`
+    /// (1..=[`MAX_QUERY_MESSAGES`](crate::MAX_QUERY_MESSAGES)), continuing after `after` (a
+    /// previous page's `next`).
+    pub fn messages_by_time(
+        &self,
+        topic: &TopicRef,
+        start_ms: i64,
+        end_ms: i64,
+        limit: usize,
+        after: Option<TimeCursor>,
+        groups: &[GroupRef],
+    ) -> Result<MessagePage> {
+        crate::query::by_time(&self.inner, topic, start_ms, end_ms, limit, after, groups)
     }
 
     /// Ends the transaction `transaction_id` (from the send's receipt) of message `message_id`

@@ -17,7 +17,7 @@
 //! other groups are not affected. It needs the original to be still in the store (retention)
 //! and is allowed once per dead letter (a message that fails again gets a new dead letter).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -416,4 +416,47 @@ pub(crate) async fn forward(
     sub.settled();
     record.await?;
     Ok(())
+}
+
+/// The (queue, offset) of `store_topic`'s messages among the newest `scan` letters of
+/// `group`'s dead-letter queue, not re-sent since; and whether that was the whole queue.
+pub(crate) fn letters_from(
+    inner: &Inner,
+    group: &GroupRef,
+    store_topic: &str,
+    scan: u64,
+) -> Result<(HashSet<(u32, u64)>, bool)> {
+    let topic = dlq_topic(group);
+    let (min, max) = inner.store.queue_offsets(&topic, LETTERS);
+    let mut out = HashSet::new();
+    if min >= max {
+        return Ok((out, true));
+    }
+    let start = max.saturating_sub(scan).max(min);
+    let resent = resends(inner, &topic)?;
+    let mut at = start;
+    while at < max {
+        let batch = inner.store.read(&topic, LETTERS, at, 1024, READ_BYTES)?;
+        match batch.status {
+            ReadStatus::Found => {}
+            ReadStatus::OffsetBelowMin => {
+                at = batch.next_offset;
+                continue;
+            }
+            _ => break,
+        }
+        if batch.messages.is_empty() {
+            break;
+        }
+        for m in batch.messages {
+            if let Some((letter, source)) = decode(m, &resent)
+                && source.topic == store_topic
+                && letter.resent_at_ms.is_none()
+            {
+                out.insert((source.queue, source.offset));
+            }
+        }
+        at = batch.next_offset;
+    }
+    Ok((out, start == min))
 }

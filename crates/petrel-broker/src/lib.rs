@@ -53,7 +53,13 @@
 //!   delivery); see the `receipt` module.
 //! * **Filters**: tag expressions and SQL92 expressions on user properties ([`Filter`]);
 //!   messages a group's filter rejects count as consumed by that group.
-//! * **Lag**: [`Broker::group_topic_stats`].
+//! * **Lag**: [`Broker::group_topic_stats`] (ready, in flight, oldest unfinished message's
+//!   store time — unknown is `None`, never zero).
+//! * **Query** (`query`): a topic's messages by id, by key (bounded, newest first) or by
+//!   store-time range (paged), each with the [`DeliveryState`] of the groups asked about
+//!   ([`Broker::message_by_id`], [`Broker::messages_by_key`], [`Broker::messages_by_time`]).
+//! * **Offset reset** (`offsets`): [`Broker::reset_offset`] to the latest offset or a time;
+//!   a durable progress record like any other.
 //!
 //! # Consumer progress: persistence and guarantees
 //! Per (group, topic, queue) the broker keeps the consume offset (first offset not finished),
@@ -107,10 +113,11 @@
 //!
 //! # Not yet
 //! Server-side `auto_renew` of invisible time, idempotent receive retries (`attempt_id`),
-//! recall of delay messages, a group's dead-letter target topic, offset reset, and forgetting
-//! the progress of deleted groups. Delay messages pending in the timer and open transactions
-//! are held in memory (an ordered set entry each). Changing a FIFO topic's queue count moves
-//! message groups to other queues (order across the change is not guaranteed).
+//! recall of delay messages, a group's dead-letter target topic, and forgetting the progress of
+//! deleted groups. Message query sees delay messages only once due and transaction messages
+//! only once committed. Delay messages pending in the timer and open transactions are held in
+//! memory (an ordered set entry each). Changing a FIFO topic's queue count moves message groups
+//! to other queues (order across the change is not guaranteed).
 
 mod broker;
 mod config;
@@ -121,7 +128,9 @@ mod fifo;
 mod filter;
 mod message;
 mod names;
+mod offsets;
 mod progress;
+mod query;
 mod receipt;
 mod receive;
 mod retry;
@@ -141,7 +150,12 @@ pub use message::{
     Delivered, InvisibleChanged, MessageView, OutgoingMessage, SYSTEM_PROPERTY_PREFIX, SendReceipt,
 };
 pub use names::{GroupRef, MAX_QUEUES, TopicRef, TopicSpec};
+pub use offsets::{QueueReset, ResetTarget};
 pub use petrel_model::MessageType;
+pub use petrel_store::TimeCursor;
+/// The store a broker runs over (re-exported so embedders need not name `petrel-store`).
+pub use petrel_store::{Store, StoreConfig};
+pub use query::{DeliveryState, GroupDelivery, MAX_QUERY_MESSAGES, MessagePage, QueriedMessage};
 pub use receive::ReceiveRequest;
 pub use retry::{Backoff, DEFAULT_BACKOFF_TABLE_SECS, DEFAULT_MAX_ATTEMPTS, RetryPolicy};
 pub use txn::{TransactionCheck, TransactionResolution};

@@ -21,6 +21,7 @@ pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
+pub use ops::messages::MessageQueryTarget;
 pub use ops::policies::{PolicyInfo, PolicyKind};
 pub use ops::query::{Simulation, WhoCan};
 pub use ops::ram_details::{CallerIdentity, LoginProfileChange};

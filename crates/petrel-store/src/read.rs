@@ -216,6 +216,19 @@ pub(crate) fn get_by_id(shared: &Shared, msg_id: &str) -> Result<Option<StoredMe
     Ok(r.messages.into_iter().next())
 }
 
+/// Messages of `topic` with id `msg_id`, newest first (an id is stored again when resent
+/// outside the broker's dedup window).
+pub(crate) fn query_by_id(
+    shared: &Shared,
+    topic: &str,
+    msg_id: &str,
+    limit: usize,
+) -> Result<QueryResult> {
+    load_candidates(shared, hash::id_hash(msg_id), limit, |m| {
+        m.topic == topic && m.msg_id == msg_id
+    })
+}
+
 pub(crate) fn query_by_key(
     shared: &Shared,
     topic: &str,

@@ -425,6 +425,12 @@ impl Store {
         read::get_by_id(&self.shared, msg_id)
     }
 
+    /// Messages of `topic` with id `msg_id`, newest first, at most `limit` (ids are global in
+    /// the index; this keeps only `topic`'s).
+    pub fn query_by_id(&self, topic: &str, msg_id: &str, limit: usize) -> Result<QueryResult> {
+        read::query_by_id(&self.shared, topic, msg_id, limit)
+    }
+
     /// Messages of `topic` carrying `key`, newest first, at most `limit`.
     pub fn query_by_key(&self, topic: &str, key: &str, limit: usize) -> Result<QueryResult> {
         read::query_by_key(&self.shared, topic, key, limit)

@@ -7,7 +7,8 @@
 //!
 //! * Change (kind `1`): group key, topic key, `u32` op count, then ops: `1` lease = queue `u32`,
 //!   offset `u64`, token `u128`, attempt `u32`, deadline ms `i64`; `2` done = queue `u32`, start
-//!   `u64`, end `u64`; `3` reopen = queue `u32`, offset `u64`.
+//!   `u64`, end `u64`; `3` reopen = queue `u32`, offset `u64`; `4` reset = queue `u32`, offset
+//!   `u64`.
 //! * Snapshot chunk (kind `2`): replay-from offset `u64`, chunk index `u32`, chunk count `u32`,
 //!   then a slice of the snapshot payload. Concatenated in index order the payload is: `u32`
 //!   state count; per state group key, topic key, `u32` queue count; per queue: id `u32`,
@@ -24,6 +25,7 @@ const KIND_SNAPSHOT: u8 = 2;
 const OP_LEASE: u8 = 1;
 const OP_DONE: u8 = 2;
 const OP_REOPEN: u8 = 3;
+const OP_RESET: u8 = 4;
 
 /// Size of the header of a snapshot chunk.
 pub(crate) const CHUNK_HEADER: usize = 2 + 8 + 4 + 4;
@@ -151,6 +153,11 @@ pub(crate) fn encode_change(group: &str, topic: &str, ops: &[Op]) -> Vec<u8> {
                 w.u32(queue);
                 w.u64(offset);
             }
+            Op::Reset { queue, offset } => {
+                w.u8(OP_RESET);
+                w.u32(queue);
+                w.u64(offset);
+            }
         }
     }
     w.0
@@ -178,6 +185,10 @@ pub(crate) fn decode_change(body: &[u8]) -> Result<(StateKey, Vec<Op>), String> 
                 end: r.u64()?,
             },
             OP_REOPEN => Op::Reopen {
+                queue: r.u32()?,
+                offset: r.u64()?,
+            },
+            OP_RESET => Op::Reset {
                 queue: r.u32()?,
                 offset: r.u64()?,
             },
@@ -329,6 +340,10 @@ mod tests {
             Op::Reopen {
                 queue: 2,
                 offset: 11,
+            },
+            Op::Reset {
+                queue: 4,
+                offset: 12,
             },
         ];
         let body = encode_change("a/i/g", "a/i/t", &ops);

@@ -33,6 +33,10 @@ pub(crate) enum Op {
     /// `offset`, delivered before, is to be delivered again as if never delivered (a dead
     /// letter re-sent to its group).
     Reopen { queue: u32, offset: u64 },
+    /// The group's progress on `queue` restarts at `offset` (an offset reset): everything below
+    /// counts as finished, nothing at or above it as delivered, in-flight handles go stale.
+    /// Replaying it wipes whatever the ops before it did to the queue, so it is idempotent.
+    Reset { queue: u32, offset: u64 },
 }
 
 /// A delivery awaiting its ack.
@@ -172,6 +176,11 @@ impl GroupTopicState {
                     q.done.remove(offset);
                 }
                 self.set_pending(queue, offset);
+            }
+            Op::Reset { queue, offset } => {
+                let q = self.queues.entry(queue).or_default();
+                drop_inflight(&mut self.expiries, queue, q, 0..u64::MAX);
+                *q = QueueProgress::starting_at(offset);
             }
         }
     }
@@ -365,6 +374,39 @@ mod tests {
         assert_eq!(s.inflight(0, 7), None);
         s.apply(&done(1, 2));
         assert_eq!(s.queues[&0].consume, 3);
+    }
+
+    #[test]
+    fn reset_restarts_a_queue_and_replays_idempotently() {
+        let mut s = GroupTopicState::default();
+        s.queue_at(0, 0, 10);
+        s.apply(&lease(0, 1, 50));
+        s.apply(&lease(1, 2, 60));
+        s.apply(&done(0, 1));
+        let reset = Op::Reset {
+            queue: 0,
+            offset: 7,
+        };
+        s.apply(&reset);
+        let q = &s.queues[&0];
+        assert_eq!((q.consume, q.frontier), (7, 7));
+        assert!(q.inflight.is_empty());
+        assert_eq!(s.next_expiry(), None);
+        s.apply(&lease(7, 3, 70));
+        // A snapshot that already holds the reset and the lease after it, replayed again.
+        let mut replayed = s.clone();
+        replayed.apply(&reset);
+        replayed.apply(&lease(7, 3, 70));
+        assert_eq!(replayed.queues, s.queues);
+        // Stale ops from before the reset (acks of old handles) change nothing.
+        s.apply(&done(1, 2));
+        assert_eq!(s.queues[&0].consume, 7);
+        // Rewinding works too.
+        s.apply(&Op::Reset {
+            queue: 0,
+            offset: 2,
+        });
+        assert_eq!((s.queues[&0].consume, s.queues[&0].frontier), (2, 2));
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! The operations that reach messages through the broker: `VerifySendMessage` (send a test
-//! message to a topic) and `GetConsumerGroupLag` (what a group has yet to consume of a topic).
-//! The service authorizes and supplies the catalogue entries; the broker does the rest.
+//! The operations that reach messages and consumer progress through the broker:
+//! `VerifySendMessage` (send a test message to a topic), `GetConsumerGroupLag` (what a group
+//! has yet to consume of a topic) and `ResetConsumeOffset` (move a group's progress on a topic
+//! to the latest offset or to a time). The service authorizes and supplies the catalogue
+//! entries; the broker does the rest. Message query is in `query`.
 
 use std::sync::Arc;
 
-use petrel_broker::{Broker, BrokerError, GroupRef, OutgoingMessage, TopicRef, TopicSpec};
+use petrel_broker::{
+    Broker, BrokerError, GroupRef, OutgoingMessage, ResetTarget, TopicRef, TopicSpec,
+};
 use petrel_service::new_request_id;
 use serde_json::{Value, json};
 
@@ -21,9 +25,15 @@ pub(crate) const OPS: &[Op] = &[
         "/instances/{instanceId}/consumerGroups/{consumerGroupId}/lag",
         get_consumer_group_lag,
     ),
+    roa(
+        "ResetConsumeOffset",
+        "PATCH",
+        "/instances/{instanceId}/consumerGroups/{consumerGroupId}/consumeOffsets/{topicName}",
+        reset_consume_offset,
+    ),
 ];
 
-fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
+pub(super) fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
     ctx.broker.ok_or_else(|| {
         ApiError::new(
             503,
@@ -33,7 +43,7 @@ fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
     })
 }
 
-fn broker_error(e: BrokerError) -> ApiError {
+pub(super) fn broker_error(e: BrokerError) -> ApiError {
     match e {
         BrokerError::Unsupported(what) => ApiError::new(400, "OperationNotSupported", what),
         e if e.rocketmq_code() < 50000 => ApiError::invalid("Message", e.to_string()),
@@ -113,10 +123,15 @@ fn get_consumer_group_lag(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let stats = broker
         .group_topic_stats(&group, &target)
         .map_err(broker_error)?;
+    // Seconds behind: the age of the oldest unfinished message; `null` when it could not be
+    // read (unknown is never reported as zero). Petrel does not record when a group last
+    // consumed, so `lastConsumeTimestamp` is always unknown.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
     let lag = json!({
         "readyCount": stats.ready,
         "inflightCount": stats.inflight,
-        "deliveryDuration": 0,
+        "deliveryDuration": stats.delivery_lag_ms(now).map(|ms| ms / 1000),
         "lastConsumeTimestamp": null,
     });
     Ok(json!({
@@ -127,4 +142,53 @@ fn get_consumer_group_lag(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "totalLag": lag,
         "topicLagMap": { topic_name: lag },
     }))
+}
+
+fn reset_consume_offset(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let broker = broker(ctx)?;
+    let (instance, group_id, topic_name) = (
+        ctx.path("instanceId"),
+        ctx.path("consumerGroupId"),
+        ctx.path("topicName"),
+    );
+    let reset_type = ctx
+        .text("resetType")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::missing("resetType"))?;
+    let target = match reset_type.as_str() {
+        "LATEST_OFFSET" => ResetTarget::Latest,
+        "SPECIFIED_TIME" => {
+            let text = ctx
+                .text("resetTime")?
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| ApiError::missing("resetTime"))?;
+            ResetTarget::Timestamp(super::query::parse_time("resetTime", &text)?)
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "ResetType",
+                format!(
+                    "`resetType` must be `LATEST_OFFSET` or `SPECIFIED_TIME`, not `{}`",
+                    crate::request::snippet(other)
+                ),
+            ));
+        }
+    };
+    let (_, topic) = ctx
+        .service
+        .reset_consume_offset_target(ctx.caller, instance, group_id, topic_name)?;
+    let group = GroupRef::new(&ctx.caller.account_id, instance, group_id).map_err(broker_error)?;
+    let target_topic = TopicRef::new(
+        &ctx.caller.account_id,
+        instance,
+        topic_name,
+        TopicSpec {
+            message_type: topic.message_type,
+            queue_count: topic.queue_count,
+        },
+    )
+    .map_err(broker_error)?;
+    block_on(broker.reset_offset(&group, &target_topic, target)).map_err(broker_error)?;
+    // The 2022-08-01 answer carries no data.
+    Ok(Value::Null)
 }

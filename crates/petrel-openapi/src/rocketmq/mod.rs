@@ -1,10 +1,12 @@
-//! RocketMQ 2022-08-01 (ROA, camelCase envelope): instances, topics and consumer groups. Path
+//! RocketMQ 2022-08-01 (ROA, camelCase envelope): instances, topics, consumer groups, and
+//! through the broker messages and consumer progress. Path
 //! segments carry the instance, topic and group; bodies are JSON; lists page by
 //! `pageNumber`/`pageSize` into `data{pageNumber, pageSize, totalCount, list}`.
 
 mod groups;
 mod instances;
 mod messages;
+mod query;
 mod topics;
 
 use serde_json::{Value, json};
@@ -17,7 +19,13 @@ use crate::page;
 pub(crate) const PRODUCT: Product = Product {
     version: "2022-08-01",
     style: Style::Roa,
-    ops: &[instances::OPS, topics::OPS, groups::OPS, messages::OPS],
+    ops: &[
+        instances::OPS,
+        topics::OPS,
+        groups::OPS,
+        messages::OPS,
+        query::OPS,
+    ],
 };
 
 /// `data` of a list: the page of `items` the request asks for.

@@ -8,6 +8,7 @@ pub mod data_plane;
 pub mod grants;
 pub mod groups;
 pub mod instances;
+pub mod messages;
 pub mod policies;
 pub mod query;
 pub mod ram_details;
