@@ -6,8 +6,9 @@
 //! What a run does: every producer and consumer opens its own connection and starts like an
 //! SDK client (QueryRoute, Heartbeat); every call is signed with `MQv2-HMAC-SHA1` and carries
 //! the SDK headers. Producers keep `inflight` SendMessage calls of `batch_size` NORMAL messages
-//! outstanding; consumers long-poll ReceiveMessage (batch 32) and ack each batch with one
-//! AckMessage. Bodies carry the send time, so consumers measure end-to-end latency and tell
+//! outstanding (back to back, or on a fixed schedule when a target rate is set, latency then
+//! counting from each call's scheduled start); consumers long-poll ReceiveMessage (batch 32) and
+//! ack each batch with one AckMessage. Bodies carry the send time, so consumers measure end-to-end latency and tell
 //! this run's messages from a backlog. Business errors arrive in the response `status` with
 //! gRPC OK: each is counted by call and code, never dropped.
 //!
