@@ -15,6 +15,8 @@ bash scripts/setup-test-deps.sh
 bash scripts/setup-clients.sh
 # The official Alibaba Cloud OpenAPI SDKs the management API tests drive (tests/openapi/).
 bash scripts/setup-openapi-sdks.sh
+# Debian's Chromium and npm playwright-core for the console's browser tests (tests/console/).
+bash scripts/setup-console-tests.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -87,7 +87,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         service.clone(),
         Some(broker.clone()),
         petrel_openapi::OpenApiConfig::default(),
-    );
+    )
+    .merge(petrel_console::router(
+        service.clone(),
+        Some(broker.clone()),
+    ));
     let http_server = {
         let stop = stop_servers.clone();
         async move {

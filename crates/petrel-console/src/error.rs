@@ -1,0 +1,123 @@
+//! Why a console request failed, and how each failure is shown: a signed-out browser goes to the
+//! sign-in page; everything else is a page with the stable code and the readable reason.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use petrel_service::ServiceError;
+
+/// A failed console request.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// No live session: sign in first.
+    #[error("sign in first")]
+    SignedOut,
+    /// A change without this session's CSRF token.
+    #[error(
+        "the form is stale or was not sent by this console (missing or wrong csrf token): reload the page and try again"
+    )]
+    Csrf,
+    /// The service refused or failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// Input the console itself cannot use (a malformed field).
+    #[error("invalid `{field}`: {reason}")]
+    BadInput {
+        /// The form field.
+        field: &'static str,
+        /// What is wrong, naming the value.
+        reason: String,
+    },
+    /// The broker refused or is not running.
+    #[error("{0}")]
+    Broker(String),
+    /// A page could not be rendered.
+    #[error("cannot render the page: {0}")]
+    Render(#[from] askama::Error),
+    /// A blocking task died.
+    #[error("an internal task failed: {0}")]
+    Task(String),
+}
+
+impl ConsoleError {
+    /// The stable code shown with the message.
+    pub fn code(&self) -> String {
+        match self {
+            ConsoleError::SignedOut => "InvalidSession".to_owned(),
+            ConsoleError::Csrf => "InvalidCsrfToken".to_owned(),
+            ConsoleError::Service(e) => e.code().to_string(),
+            ConsoleError::BadInput { field, .. } => format!("InvalidParameter.{field}"),
+            ConsoleError::Broker(_) => "BrokerError".to_owned(),
+            ConsoleError::Render(_) | ConsoleError::Task(_) => "InternalError".to_owned(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignedOut => StatusCode::UNAUTHORIZED,
+            ConsoleError::Csrf => StatusCode::FORBIDDEN,
+            ConsoleError::Service(e) => match e {
+                ServiceError::Denied(_) | ServiceError::NotActivated { .. } => {
+                    StatusCode::FORBIDDEN
+                }
+                ServiceError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+                ServiceError::Meta(m) if m.code().to_string().starts_with("EntityNotExist") => {
+                    StatusCode::NOT_FOUND
+                }
+                ServiceError::Meta(_) | ServiceError::Io { .. } => {
+                    let code = e.code().to_string();
+                    if code.starts_with("InternalError") {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    }
+                }
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ConsoleError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            ConsoleError::Broker(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ConsoleError::Render(_) | ConsoleError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether this is the policy engine's refusal.
+    pub fn is_denial(&self) -> bool {
+        matches!(self, ConsoleError::Service(ServiceError::Denied(_)))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    code: &'a str,
+    message: &'a str,
+    denied: bool,
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        if matches!(self, ConsoleError::SignedOut) {
+            return Redirect::to("/console/login").into_response();
+        }
+        let status = self.status();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!("console: {self}");
+        }
+        let code = self.code();
+        let message = self.to_string();
+        let page = ErrorPage {
+            code: &code,
+            message: &message,
+            denied: self.is_denial(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{code}: {message} (and the error page failed: {e})"),
+            )
+                .into_response(),
+        }
+    }
+}
