@@ -42,7 +42,8 @@ pub use ram::{
     AccessKey, AccessKeyStatus, Group, GroupMember, LoginProfile, NewUser, RAM_VERSION, User,
 };
 pub use rocketmq::{
-    ConsumerGroup, ConsumerGroupLag, Instance, Lag, NewConsumerGroup, NewInstance,
-    ROCKETMQ_VERSION, RetryPolicy, Topic,
+    ConsumerGroup, ConsumerGroupLag, DeliveryState, Instance, Lag, Message, MessagePage,
+    MessagePaging, MessageQuery, NewConsumerGroup, NewInstance, ROCKETMQ_VERSION, ResetOffset,
+    RetryPolicy, TestMessage, Topic,
 };
 pub use transport::{Client, Credentials, Endpoint, USER_AGENT};

@@ -1,5 +1,6 @@
 //! RocketMQ 2022-08-01 (ROA): instances, moving one to another resource group, topics,
-//! consumer groups and a group's lag on a topic. Path segments are percent-encoded (a `/` in a
+//! consumer groups, a group's lag on a topic and resetting its offset, and messages (test
+//! send, query by id / key / store time, detail). Path segments are percent-encoded (a `/` in a
 //! name travels as `%2F`); bodies are compact JSON; listings follow `pageNumber` to the end.
 
 use std::collections::BTreeMap;
@@ -117,12 +118,107 @@ pub struct ConsumerGroupLag {
     pub topic_lag_map: BTreeMap<String, Lag>,
 }
 
+/// Where one consumer group stands with a message.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeliveryState {
+    pub consumer_group_id: String,
+    /// `NOT_DELIVERED`, `IN_FLIGHT`, `AWAITING_REDELIVERY`, `CONSUMED`, `DEAD_LETTERED`, …
+    pub state: String,
+    pub delivery_attempt: Option<u64>,
+    pub invisible_until: Option<String>,
+}
+
+/// A stored message, as `ListMessages` and `GetMessageDetail` show it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Message {
+    pub instance_id: String,
+    pub topic_name: String,
+    pub message_id: String,
+    pub message_type: Option<String>,
+    pub message_tag: Option<String>,
+    pub message_keys: Vec<String>,
+    pub message_group: Option<String>,
+    pub delivery_time: Option<String>,
+    pub born_host: Option<String>,
+    pub born_time: Option<String>,
+    pub store_host: Option<String>,
+    pub store_time: Option<String>,
+    /// A preview of the body (the server caps it); `body_size` is the full size.
+    pub body: Option<String>,
+    pub body_size: u64,
+    pub user_properties: BTreeMap<String, String>,
+    pub system_properties: BTreeMap<String, String>,
+    pub delivery_states: Vec<DeliveryState>,
+}
+
+/// Which messages `list_messages` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageQuery {
+    Id(String),
+    Key(String),
+    /// Store time, both ends inclusive: epoch milliseconds or `YYYY-MM-DD HH:mm:ss` (UTC).
+    Time {
+        start: String,
+        end: String,
+    },
+}
+
+/// Which page `list_messages` asks for; `None` leaves the server's default.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MessagePaging {
+    pub page_number: Option<u32>,
+    pub page_size: Option<u32>,
+    /// Where a previous time-range page ended (its `scroll_id`).
+    pub scroll_id: Option<String>,
+}
+
+/// One page of `ListMessages`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MessagePage {
+    pub page_number: u64,
+    pub page_size: u64,
+    /// `None` when the server does not know it (a time range not read to its end).
+    pub total_count: Option<u64>,
+    pub list: Vec<Message>,
+    /// The position after this page, for the next one of a time range.
+    pub scroll_id: Option<String>,
+    /// More matches exist than this answer reaches.
+    pub truncated: bool,
+}
+
+/// A test message for `verify_send_message`.
+#[derive(Debug, Clone, Default)]
+pub struct TestMessage {
+    pub body: String,
+    pub tag: Option<String>,
+    pub key: Option<String>,
+    /// Required by FIFO topics.
+    pub message_group: Option<String>,
+}
+
+/// Where `reset_consume_offset` moves a group's progress.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetOffset {
+    /// Past every stored message (`LATEST_OFFSET`).
+    Latest,
+    /// To the first message stored at or after a time (`SPECIFIED_TIME`): epoch milliseconds or
+    /// `YYYY-MM-DD HH:mm:ss` (UTC).
+    Time(String),
+}
+
 fn instance_path(instance: &str) -> String {
     format!("/instances/{}", encode(instance))
 }
 
 fn topic_path(instance: &str, topic: &str) -> String {
     format!("{}/topics/{}", instance_path(instance), encode(topic))
+}
+
+fn messages_path(instance: &str, topic: &str) -> String {
+    format!("{}/messages", topic_path(instance, topic))
 }
 
 fn group_path(instance: &str, group: &str) -> String {
@@ -412,6 +508,114 @@ impl Client {
             .await?;
         decode("GetConsumerGroupLag", &data, "")
     }
+
+    /// `VerifySendMessage`: sends a test message; its message id.
+    pub async fn verify_send_message(
+        &self,
+        instance: &str,
+        topic: &str,
+        message: &TestMessage,
+    ) -> Result<String, ClientError> {
+        let mut body = json!({ "message": message.body });
+        if let Value::Object(m) = &mut body {
+            for (name, v) in [
+                ("messageTag", &message.tag),
+                ("messageKey", &message.key),
+                ("messageGroup", &message.message_group),
+            ] {
+                if let Some(v) = v {
+                    m.insert(name.to_owned(), json!(v));
+                }
+            }
+        }
+        let data = self
+            .rocketmq(
+                "VerifySendMessage",
+                "POST",
+                messages_path(instance, topic),
+                Query::new(),
+                Some(body),
+            )
+            .await?;
+        decode("VerifySendMessage", &data, "")
+    }
+
+    /// `ListMessages`: one page of a topic's messages matching `query`.
+    pub async fn list_messages(
+        &self,
+        instance: &str,
+        topic: &str,
+        query: &MessageQuery,
+        paging: &MessagePaging,
+    ) -> Result<MessagePage, ClientError> {
+        let q = match query {
+            MessageQuery::Id(id) => Query::new().set("messageId", id),
+            MessageQuery::Key(key) => Query::new().set("messageKey", key),
+            MessageQuery::Time { start, end } => {
+                Query::new().set("startTime", start).set("endTime", end)
+            }
+        };
+        let q = q
+            .opt("pageNumber", paging.page_number)
+            .opt("pageSize", paging.page_size)
+            .opt("scrollId", paging.scroll_id.as_deref());
+        let data = self
+            .rocketmq(
+                "ListMessages",
+                "GET",
+                messages_path(instance, topic),
+                q,
+                None,
+            )
+            .await?;
+        decode("ListMessages", &data, "")
+    }
+
+    /// `GetMessageDetail`.
+    pub async fn get_message_detail(
+        &self,
+        instance: &str,
+        topic: &str,
+        message_id: &str,
+    ) -> Result<Message, ClientError> {
+        let data = self
+            .rocketmq(
+                "GetMessageDetail",
+                "GET",
+                format!("{}/{}", messages_path(instance, topic), encode(message_id)),
+                Query::new(),
+                None,
+            )
+            .await?;
+        decode("GetMessageDetail", &data, "")
+    }
+
+    /// `ResetConsumeOffset`: moves a group's progress on a topic.
+    pub async fn reset_consume_offset(
+        &self,
+        instance: &str,
+        group: &str,
+        topic: &str,
+        to: &ResetOffset,
+    ) -> Result<(), ClientError> {
+        let body = match to {
+            ResetOffset::Latest => json!({ "resetType": "LATEST_OFFSET" }),
+            ResetOffset::Time(t) => json!({ "resetType": "SPECIFIED_TIME", "resetTime": t }),
+        };
+        self.rocketmq(
+            "ResetConsumeOffset",
+            "PATCH",
+            format!(
+                "{}/consumeOffsets/{}",
+                group_path(instance, group),
+                encode(topic)
+            ),
+            Query::new(),
+            Some(body),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -444,5 +648,30 @@ mod tests {
             (3, 1)
         );
         assert_eq!(lag.topic_lag_map["t"].ready_count, 3);
+    }
+
+    #[test]
+    fn message_page_reads_with_unknown_total() {
+        let data = json!({
+            "pageNumber": 1, "pageSize": 10, "totalCount": null, "scrollId": "17.42",
+            "truncated": true,
+            "list": [{
+                "instanceId": "i", "regionId": "r", "topicName": "t", "messageId": "01AB",
+                "messageType": "NORMAL", "messageTag": null, "messageKeys": ["k"],
+                "messageGroup": null, "deliveryTime": null, "bornHost": "h",
+                "bornTime": "2026-01-01T00:00:00Z", "storeHost": "petrel",
+                "storeTime": "2026-01-01T00:00:00Z", "body": "hi", "bodySize": 2,
+                "userProperties": {"a": "b"}, "systemProperties": {"QUEUE_ID": "0"},
+                "deliveryStates": [{"consumerGroupId": "g", "state": "NOT_DELIVERED",
+                    "deliveryAttempt": 0, "invisibleUntil": null}],
+            }],
+        });
+        let page: MessagePage = decode("ListMessages", &data, "").unwrap();
+        assert_eq!(page.total_count, None);
+        assert_eq!(page.scroll_id.as_deref(), Some("17.42"));
+        let m = &page.list[0];
+        assert_eq!((m.message_id.as_str(), m.body_size), ("01AB", 2));
+        assert_eq!(m.message_keys, ["k"]);
+        assert_eq!(m.delivery_states[0].state, "NOT_DELIVERED");
     }
 }

@@ -17,6 +17,8 @@ use crate::commands::consumer_group::GroupCommand;
 use crate::commands::grant::GrantArgs;
 use crate::commands::instance::InstanceCommand;
 use crate::commands::lag::LagArgs;
+use crate::commands::message::MessageCommand;
+use crate::commands::offset::OffsetCommand;
 use crate::commands::output::OutputFormat;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::resource_group::RgCommand;
@@ -67,6 +69,10 @@ pub enum Command {
     Group(WithTarget<GroupCommand>),
     /// How far a consumer group is behind on a topic (running server only).
     Lag(WithArgs<LagArgs>),
+    /// Stored messages of a topic: find and show them (running server only).
+    Message(WithTarget<MessageCommand>),
+    /// Consumer group progress: reset it to the latest message or a time (running server only).
+    Offset(WithTarget<OffsetCommand>),
     /// Would a principal be allowed an action on a resource, and which statement decides?
     Simulate(WithArgs<SimulateArgs>),
     /// Who may do an action on a resource? (local data dir only)
@@ -96,6 +102,8 @@ impl Command {
             Command::Topic(c) => c.target.format(),
             Command::Group(c) => c.target.format(),
             Command::Lag(c) => c.target.format(),
+            Command::Message(c) => c.target.format(),
+            Command::Offset(c) => c.target.format(),
             Command::Simulate(c) => c.target.format(),
             Command::WhoCan(c) => c.target.format(),
             _ => OutputFormat::Table,

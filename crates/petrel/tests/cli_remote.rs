@@ -121,6 +121,33 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no `{key}` in {v}"))
 }
 
+/// Sends a test message (`VerifySendMessage`) through the client library; its message id.
+fn send_test_message(
+    server: &Server,
+    key: &Key,
+    instance: &str,
+    topic: &str,
+    msg_key: &str,
+) -> String {
+    let client = petrel_client::Client::new(
+        petrel_client::Endpoint::parse(&format!("http://{}", server.http_addr)).unwrap(),
+        petrel_client::Credentials::new(key.id.clone(), key.secret.clone()),
+    )
+    .unwrap();
+    let message = petrel_client::TestMessage {
+        body: "paid 42".to_owned(),
+        tag: Some("paid".to_owned()),
+        key: Some(msg_key.to_owned()),
+        message_group: Some("customer-7".to_owned()),
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(client.verify_send_message(instance, topic, &message))
+        .unwrap()
+}
+
 #[test]
 fn operator_runs_the_product_page_workflow_against_a_running_server() {
     let tmp = tempfile::tempdir().unwrap();
@@ -391,6 +418,207 @@ fn operator_runs_the_product_page_workflow_against_a_running_server() {
         .contains("ready:")
     );
 
+    // A message on the topic: found by key, by id and by store time, shown in detail, then
+    // skipped by resetting the group to the latest offset and re-delivered by a reset to a time.
+    let sent = send_test_message(&server, &root, &inst_a, "payments", "order-1001");
+    let lag_args = [
+        "lag",
+        "--instance",
+        &inst_a,
+        "--group",
+        "GID_app",
+        "--topic",
+        "payments",
+    ];
+    assert_eq!(cli.json(&root, &lag_args)["totalLag"]["readyCount"], 1);
+    let found = cli.json(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--key",
+            "order-1001",
+        ],
+    );
+    assert_eq!(found["totalCount"], 1, "{found}");
+    assert_eq!(found["list"][0]["messageId"], sent.as_str(), "{found}");
+    let table = cli.ok(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--key",
+            "order-1001",
+        ],
+    );
+    assert!(
+        table.contains(&sent) && table.contains("order-1001"),
+        "{table}"
+    );
+    let none = cli.json(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--key",
+            "order-9999",
+        ],
+    );
+    assert_eq!(none["list"].as_array().unwrap().len(), 0, "{none}");
+    let by_id = cli.json(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--id",
+            &sent,
+        ],
+    );
+    assert_eq!(by_id["list"][0]["messageId"], sent.as_str(), "{by_id}");
+    let by_time = cli.json(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--from",
+            "2000-01-01 00:00:00",
+            "--to",
+            "2999-12-31 23:59:59",
+            "--page-size",
+            "5",
+        ],
+    );
+    assert_eq!(by_time["list"][0]["messageId"], sent.as_str(), "{by_time}");
+    assert_eq!(by_time["pageSize"], 5, "{by_time}");
+    let bad_time = cli.fails(
+        &root,
+        &[
+            "message",
+            "list",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "--from",
+            "yesterday",
+            "--to",
+            "today",
+        ],
+        1,
+    );
+    assert!(bad_time.contains("yesterday"), "{bad_time}");
+    let detail = cli.json(
+        &root,
+        &[
+            "message",
+            "get",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            &sent,
+        ],
+    );
+    assert_eq!(detail["messageId"], sent.as_str(), "{detail}");
+    assert_eq!(detail["body"], "paid 42", "{detail}");
+    assert_eq!(detail["messageKeys"][0], "order-1001", "{detail}");
+    assert_eq!(detail["messageGroup"], "customer-7", "{detail}");
+    let state = detail["deliveryStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["consumerGroupId"] == "GID_app")
+        .unwrap_or_else(|| panic!("no state of GID_app in {detail}"));
+    assert_eq!(state["state"], "NOT_DELIVERED", "{detail}");
+    let shown = cli.ok(
+        &root,
+        &[
+            "message",
+            "get",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            &sent,
+        ],
+    );
+    assert!(
+        shown.contains("paid 42") && shown.contains("GID_app"),
+        "{shown}"
+    );
+    let missing = cli.fails(
+        &root,
+        &[
+            "message",
+            "get",
+            "--instance",
+            &inst_a,
+            "--topic",
+            "payments",
+            "01NOSUCHMESSAGE",
+        ],
+        3,
+    );
+    assert!(missing.contains("ResourceNotFound.Message"), "{missing}");
+    let reset = cli.json(
+        &root,
+        &[
+            "offset",
+            "reset",
+            "--instance",
+            &inst_a,
+            "--group",
+            "GID_app",
+            "--topic",
+            "payments",
+            "--latest",
+        ],
+    );
+    assert_eq!(reset["resetType"], "LATEST_OFFSET", "{reset}");
+    assert_eq!(cli.json(&root, &lag_args)["totalLag"]["readyCount"], 0);
+    let lag_table = cli.ok(&root, &lag_args);
+    let ready = lag_table
+        .lines()
+        .find_map(|l| l.strip_prefix("ready:"))
+        .unwrap_or_else(|| panic!("no ready line in {lag_table}"));
+    assert_eq!(ready.trim(), "0", "{lag_table}");
+    cli.ok(
+        &root,
+        &[
+            "offset",
+            "reset",
+            "--instance",
+            &inst_a,
+            "--group",
+            "GID_app",
+            "--topic",
+            "payments",
+            "--to-time",
+            "2000-01-01 00:00:00",
+        ],
+    );
+    assert_eq!(cli.json(&root, &lag_args)["totalLag"]["readyCount"], 1);
+
     // A high-risk policy is refused without confirmation, granted with it.
     let risky = cli.fails(
         &root,
@@ -581,6 +809,66 @@ fn profiles_usage_errors_and_completions() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--endpoint"));
+    for args in [
+        &[
+            "message",
+            "list",
+            "--instance",
+            "i",
+            "--topic",
+            "t",
+            "--key",
+            "k",
+        ][..],
+        &["message", "get", "--instance", "i", "--topic", "t", "01AB"][..],
+        &[
+            "offset",
+            "reset",
+            "--instance",
+            "i",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--latest",
+        ][..],
+    ] {
+        let out = cli
+            .command()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("asks a running server") && stderr.contains("--endpoint"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // One way to choose messages, and a whole time range.
+    let out = cli
+        .command()
+        .args(["message", "list", "--instance", "i", "--topic", "t"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cli
+        .command()
+        .args([
+            "message",
+            "list",
+            "--instance",
+            "i",
+            "--topic",
+            "t",
+            "--from",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 
     // A bad endpoint is a usage error; an unreachable one a transport failure.
     let out = cli

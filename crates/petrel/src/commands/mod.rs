@@ -15,6 +15,8 @@ pub mod consumer_group;
 pub mod grant;
 pub mod instance;
 pub mod lag;
+pub mod message;
+pub mod offset;
 pub mod output;
 pub mod policy;
 pub mod remote;
