@@ -561,6 +561,15 @@ impl Broker {
         self.inner.txn.pending()
     }
 
+    /// RecallMessage: cancels the DELAY message of `handle` (from its [`SendReceipt`]) sent to
+    /// `topic` before it is delivered, and returns its message id. Durable when it returns: the
+    /// message is never delivered, also after a restart. A handle that is malformed is refused
+    /// with `BAD_REQUEST`; one whose message was delivered, recalled already, or never sent to
+    /// `topic` with `NOT_FOUND`.
+    pub async fn recall(&self, topic: &TopicRef, handle: &str) -> Result<String> {
+        timer::recall(&self.inner, topic, handle).await
+    }
+
     /// Delayed messages waiting for their delivery time.
     pub fn pending_delayed(&self) -> usize {
         self.inner.timer.pending()

@@ -195,6 +195,7 @@ mod tests {
             queue_offset: 1,
             store_timestamp_ms: 2,
             transaction_id: None,
+            recall_handle: None,
             duplicate: false,
         }
     }

@@ -113,7 +113,7 @@
 //!
 //! # Not yet
 //! Server-side `auto_renew` of invisible time, idempotent receive retries (`attempt_id`),
-//! recall of delay messages, a group's dead-letter target topic, and forgetting the progress of
+//! a group's dead-letter target topic, and forgetting the progress of
 //! deleted groups. Message query sees delay messages only once due and transaction messages
 //! only once committed. Delay messages pending in the timer and open transactions are held in
 //! memory (an ordered set entry each). Changing a FIFO topic's queue count moves message groups

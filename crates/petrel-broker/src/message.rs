@@ -97,6 +97,8 @@ pub struct SendReceipt {
     pub store_timestamp_ms: i64,
     /// Transaction id of a TRANSACTION message (for [`crate::Broker::end_transaction`]).
     pub transaction_id: Option<String>,
+    /// Recall handle of a DELAY message waiting in the timer (for [`crate::Broker::recall`]).
+    pub recall_handle: Option<String>,
     /// True when this id had already been stored: nothing was stored again and this is the
     /// receipt of the original.
     pub duplicate: bool,

@@ -145,10 +145,13 @@ pub(crate) async fn send(
                         .into_iter()
                         .zip(appended)
                         .map(|((message_id, queue_id, placement), a)| {
+                            let mut recall_handle = None;
                             let transaction_id = match placement {
                                 Placement::Topic => None,
                                 Placement::Timer(due) => {
                                     timed.push((due, a.queue_offset));
+                                    recall_handle =
+                                        Some(timer::recall_handle(a.queue_offset, &message_id));
                                     None
                                 }
                                 Placement::Half(secret) => {
@@ -169,6 +172,7 @@ pub(crate) async fn send(
                                 queue_offset: a.queue_offset,
                                 store_timestamp_ms: a.store_ms,
                                 transaction_id,
+                                recall_handle,
                                 duplicate: false,
                             }
                         })
@@ -239,12 +243,15 @@ fn stored_receipt(inner: &Inner, topic: &TopicRef, id: &str) -> Result<Option<Se
         None => return Ok(None),
     };
     let transaction_id = txn::transaction_id_of(&m);
+    let recall_handle =
+        timer::target_of(&m).map(|_| timer::recall_handle(m.queue_offset, &m.msg_id));
     Ok(Some(SendReceipt {
         message_id: m.msg_id,
         queue_id,
         queue_offset: m.queue_offset,
         store_timestamp_ms: m.store_ms,
         transaction_id,
+        recall_handle,
         duplicate: true,
     }))
 }

@@ -11,6 +11,11 @@
 //!
 //! In memory the timer is an ordered set of (due ms, timer offset); one task sleeps until the
 //! earliest and releases everything due in batches.
+//!
+//! Recall: the receipt of a delayed message carries a handle naming its timer copy. Recalling
+//! marks the copy finished without releasing it (one progress record), so it is never
+//! delivered, also after a restart. Whoever takes the entry out of the in-memory set first —
+//! the release task or a recall — decides the message's fate, so the two never both win.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -20,8 +25,9 @@ use petrel_store::{NewMessage, ReadStatus, Store, StoredMessage};
 use tokio::sync::Notify;
 
 use crate::broker::{Inner, lock};
-use crate::error::Result;
+use crate::error::{BrokerError, Result};
 use crate::message::{P_DELIVERY, now_ms, system_property};
+use crate::names::TopicRef;
 use crate::progress::codec::StateKey;
 use crate::progress::journal;
 use crate::progress::state::{GroupTopicState, Op};
@@ -38,6 +44,28 @@ const RELEASE_BATCH: usize = 512;
 const READ_BYTES: usize = 8 << 20;
 /// Wait before retrying a release the store refused.
 const RETRY: Duration = Duration::from_millis(200);
+
+/// Version prefix of recall handles.
+const HANDLE_PREFIX: &str = "r1";
+
+/// The recall handle of the timer copy at `offset` of message `message_id`.
+pub(crate) fn recall_handle(offset: u64, message_id: &str) -> String {
+    format!("{HANDLE_PREFIX}{offset:016x}{message_id}")
+}
+
+/// Timer offset and message id of a recall handle.
+fn parse_recall_handle(handle: &str) -> Option<(u64, &str)> {
+    let rest = handle.strip_prefix(HANDLE_PREFIX)?;
+    let hex = rest.get(..16)?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let id = rest.get(16..)?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((u64::from_str_radix(hex, 16).ok()?, id))
+}
 
 /// The progress key of the timer's own state.
 pub(crate) fn timer_key() -> StateKey {
@@ -177,6 +205,61 @@ impl Timer {
     }
 }
 
+/// RecallMessage: finishes the pending timer copy of `handle` without releasing it.
+pub(crate) async fn recall(inner: &Inner, topic: &TopicRef, handle: &str) -> Result<String> {
+    inner.check_open()?;
+    let shown: String = handle.chars().take(128).collect::<String>();
+    let shown = shown.escape_debug();
+    let (offset, message_id) = parse_recall_handle(handle)
+        .ok_or_else(|| BrokerError::BadRequest(format!("malformed recall handle `{shown}`")))?;
+    let gone = || {
+        BrokerError::NotFound(format!(
+            "no pending delay message of topic `{}` has recall handle `{shown}` (unknown, \
+             already delivered or already recalled)",
+            topic.name()
+        ))
+    };
+    let copy = inner
+        .store
+        .read(TIMER_TOPIC, QUEUE, offset, 1, READ_BYTES)?
+        .messages
+        .into_iter()
+        .find(|m| m.queue_offset == offset)
+        .ok_or_else(gone)?;
+    let ours = copy.msg_id == message_id
+        && target_of(&copy).is_some_and(|(t, _)| t == topic.store_topic());
+    if !ours {
+        return Err(gone());
+    }
+    let entry = (due_of(&copy), offset);
+    let key = timer_key();
+    let sub = inner.sub(&key);
+    let record = {
+        let mut st = lock(&sub.state);
+        if !lock(&inner.timer.wheel).remove(&entry) {
+            return Err(gone());
+        }
+        let (min, max) = inner.store.queue_offsets(TIMER_TOPIC, QUEUE);
+        st.queue_at(QUEUE, min, max);
+        let op = Op::Done {
+            queue: QUEUE,
+            start: offset,
+            end: offset + 1,
+        };
+        st.apply(&op);
+        let record = journal::append_change(&inner.store, &key, &[op]);
+        inner.count_record();
+        record
+    };
+    if let Err(e) = record.await {
+        // Nothing was stored: the message is still pending (the done op is idempotent).
+        inner.timer.put_back(vec![entry]);
+        inner.timer.wake.notify_one();
+        return Err(e.into());
+    }
+    Ok(copy.msg_id)
+}
+
 /// The timer task: sleeps until the earliest due time, releases, repeats; ends at shutdown.
 pub(crate) async fn run(inner: Arc<Inner>) {
     let mut shutdown = inner.shutdown.subscribe();
@@ -282,4 +365,18 @@ async fn release_due(inner: &Inner, now: i64) -> Result<()> {
             .notify_waiters();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recall_handles_round_trip_and_reject_garbage() {
+        let h = recall_handle(77, "01ABC");
+        assert_eq!(parse_recall_handle(&h), Some((77, "01ABC")));
+        for bad in ["", "r1", &h[1..], &h[..18], "r1zzzzzzzzzzzzzzzzid", "r1é"] {
+            assert_eq!(parse_recall_handle(bad), None, "{bad}");
+        }
+    }
 }

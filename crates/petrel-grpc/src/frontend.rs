@@ -371,13 +371,16 @@ impl MessagingService for Frontend {
         request: Request<v2::RecallMessageRequest>,
     ) -> Result<Response<v2::RecallMessageResponse>, Status> {
         let meta = CallMeta::of(&request);
-        let status = self
-            .shared
-            .refuse(&meta, code::UNSUPPORTED, "recalling delay messages")
-            .await;
-        reply(v2::RecallMessageResponse {
-            status: Some(status),
-            message_id: String::new(),
+        let r = send::recall_message(&self.shared, &meta, request.into_inner()).await;
+        reply(match r {
+            Ok(message_id) => v2::RecallMessageResponse {
+                status: Some(status::ok()),
+                message_id,
+            },
+            Err(f) => v2::RecallMessageResponse {
+                status: Some(f.status()),
+                message_id: String::new(),
+            },
         })
     }
 

@@ -9,21 +9,22 @@
 //!
 //! Modules, one concern each: `auth` (call metadata, authentication), `session` (client
 //! sessions and telemetry senders), `settings` (the §14 settings reply), `telemetry`, `route`
-//! (QueryRoute, QueryAssignment), `send`, `receive`, `ack` (ack, change invisible, forward to
+//! (QueryRoute, QueryAssignment), `send` (and RecallMessage), `receive`, `ack` (ack, change invisible, forward to
 //! the dead-letter queue), `transaction` (EndTransaction, orphaned-transaction checks),
 //! `convert` (proto ↔ broker), `status` (codes), `frontend` (the service trait).
 //!
 //! Message semantics (the broker's): retries with the consumer group's catalogue retry policy
 //! and its dead-letter queue, FIFO order per message group for Orderly groups on FIFO topics
 //! (the server maps message groups to queues), delay messages with a durable timer (too far
-//! ahead: ILLEGAL_DELIVERY_TIME), transactions, TAG and SQL92 filters (malformed:
+//! ahead: ILLEGAL_DELIVERY_TIME) that their producer can recall before they are due (a handle
+//! naming no pending message: NOT_FOUND), transactions, TAG and SQL92 filters (malformed:
 //! ILLEGAL_FILTER_EXPRESSION).
 //!
 //! Namespaces: a client's namespace is a Petrel instance id — the `x-mq-namespace` header if
 //! non-empty, else the request's `resource_namespace`, else the only instance of the caller's
 //! account that has the topic (the Rust SDK cannot send one).
 //!
-//! Not yet: recall of delay messages, pull and offset RPCs (answered in the response status
+//! Not yet: pull and offset RPCs (answered in the response status
 //! with NOT_IMPLEMENTED or UNSUPPORTED), server-side auto-renew of invisible time, idempotent
 //! receive retries (`attempt_id`), TLS.
 

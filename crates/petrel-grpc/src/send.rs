@@ -4,6 +4,9 @@
 //! Messages are grouped by (namespace, topic) so that a batch naming several topics is
 //! authorized on each of them, never only on the first. A failure of one group fails exactly
 //! its messages; the top-level status is their common code, else MULTIPLE_RESULTS.
+//!
+//! RecallMessage lives here too: it is the publisher's undo of a delay message (`mq:PUB` on the
+//! topic, like the send), with the recall handle the send answered in its `SendResultEntry`.
 
 use petrel_broker::{OutgoingMessage, SendReceipt};
 use petrel_proto::v2;
@@ -11,6 +14,7 @@ use petrel_proto::v2;
 use crate::auth::{CallMeta, authenticate, blocking};
 use crate::convert;
 use crate::frontend::Shared;
+use crate::route::required;
 use crate::status::{self, Failure};
 
 /// Messages of one (namespace, topic), with their positions in the request.
@@ -26,7 +30,7 @@ fn ok_entry(r: SendReceipt) -> v2::SendResultEntry {
         message_id: r.message_id,
         transaction_id: r.transaction_id.unwrap_or_default(),
         offset: i64::try_from(r.queue_offset).unwrap_or(i64::MAX),
-        recall_handle: String::new(),
+        recall_handle: r.recall_handle.unwrap_or_default(),
     }
 }
 
@@ -155,4 +159,28 @@ async fn send_batch(
         )));
     }
     Ok(receipts)
+}
+
+/// Handles one RecallMessage request: the recalled message's id.
+pub(crate) async fn recall_message(
+    shared: &Shared,
+    meta: &CallMeta,
+    req: v2::RecallMessageRequest,
+) -> Result<String, Failure> {
+    let caller = authenticate(&shared.service, meta).await?;
+    let topic = required(req.topic, "topic")?;
+    let instance = shared
+        .instance(&caller, meta, &topic.resource_namespace, &topic.name)
+        .await?;
+    let service = shared.service.clone();
+    let (c, i, t) = (caller.clone(), instance.clone(), topic.name.clone());
+    let data = blocking(move || Ok(service.authorize_publish(&c, &i, &t)?)).await?;
+    let topic_ref = Shared::topic_ref(&caller, &instance, &data.topic)?;
+    if req.recall_handle.trim().is_empty() {
+        return Err(Failure::bad_request(format!(
+            "the recall of topic `{}` names no recall handle",
+            topic.name
+        )));
+    }
+    Ok(shared.broker.recall(&topic_ref, &req.recall_handle).await?)
 }

@@ -1,7 +1,7 @@
 //! Message semantics with the official SDKs against a real `petrel serve`: FIFO order per
 //! message group, delay without early delivery, transactions (commit, rollback, resolved by the
-//! server's check), retries into the dead-letter queue, tag and SQL filters — and the same
-//! states carried across a SIGKILL of the server.
+//! server's check), recall of pending delay messages, retries into the dead-letter queue, tag
+//! and SQL filters — and the same states carried across a SIGKILL of the server.
 
 #![allow(
     clippy::unwrap_used,
@@ -302,6 +302,67 @@ fn tag_and_sql_filters_are_evaluated_on_the_server() {
         "{}",
         bad.describe()
     );
+}
+
+#[test]
+fn a_recalled_delay_message_is_never_delivered() {
+    let mut p = prepared(
+        &[("t-recall-Python", "DELAY"), ("t-recall-Node", "DELAY")],
+        &[("GID_recall", &[])],
+    );
+    p.start();
+    for sdk in [Sdk::Python, Sdk::Node] {
+        let topic = format!("t-recall-{sdk:?}");
+        let recalled = p
+            .produce(sdk, "inst", &topic, 1)
+            .arg("--delay-secs", 3)
+            .flag("--recall")
+            .arg("--body-prefix", "recalled-")
+            .run();
+        recalled.assert_ok();
+        let events: Vec<&Value> = recalled
+            .events
+            .iter()
+            .filter(|e| e["event"] == "recalled")
+            .collect();
+        assert_eq!(events.len(), 1, "{sdk:?}: {}", recalled.describe());
+        assert_eq!(
+            events[0]["message_id"].as_str(),
+            Some(recalled.sent()[0].as_str()),
+            "{sdk:?}: the server answers the recalled message's id: {}",
+            recalled.describe()
+        );
+        p.produce(sdk, "inst", &topic, 1)
+            .arg("--delay-secs", 3)
+            .arg("--body-prefix", "kept-")
+            .run()
+            .assert_ok();
+    }
+    // The recall is durable: a SIGKILL before the messages are due changes nothing.
+    p.kill_hard();
+    p.start();
+    for sdk in [Sdk::Python, Sdk::Node] {
+        let topic = format!("t-recall-{sdk:?}");
+        // Ask for both: the consumer waits out its timeout, since only one ever arrives.
+        let got = p
+            .consume(sdk, "inst", &topic, "GID_recall", 2)
+            .arg("--timeout-secs", 8)
+            .run();
+        assert_eq!(got.code, 3, "{sdk:?}: {}", got.describe());
+        assert_eq!(
+            bodies(&got),
+            ["kept-0"].map(str::to_owned).into(),
+            "{sdk:?}: {}",
+            got.describe()
+        );
+    }
+    // The Rust crate has no RecallMessage: it says so instead of pretending.
+    let rust = p
+        .produce(Sdk::Rust, "inst", "t-recall-Node", 1)
+        .arg("--delay-secs", 3)
+        .flag("--recall")
+        .run();
+    assert_eq!(rust.code, 64, "{}", rust.describe());
 }
 
 #[test]

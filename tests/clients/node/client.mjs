@@ -89,7 +89,7 @@ function usage(msg) {
   process.stderr.write(`client.mjs: ${msg}\n` +
     'usage: client.mjs produce --endpoint H:P --namespace NS --topic T --count N [--tag TAG] ' +
     '[--keys K1,K2] [--property k=v ...] [--body-prefix P] [--stop-on-error] [--message-group G [--message-groups N]] ' +
-    '[--delay-secs S] [--transaction commit|rollback|check-commit|check-rollback [--linger-secs L]] ' +
+    '[--delay-secs S [--recall]] [--transaction commit|rollback|check-commit|check-rollback [--linger-secs L]] ' +
     '[--ak ID --sk SECRET] [--deadline-secs S]\n' +
     '       client.mjs consume --endpoint H:P --namespace NS --topic T --group G --count N --timeout-secs S ' +
     '[--mode simple|push] [--filter EXPR | --sql EXPR] [--invisible-secs I] [--no-ack] [--ack-delay-ms D] ' +
@@ -114,7 +114,8 @@ function parse(argv) {
         filter: { type: 'string' }, sql: { type: 'string' }, 'invisible-secs': { type: 'string', default: '20' },
         'no-ack': { type: 'boolean', default: false }, 'ack-delay-ms': { type: 'string', default: '0' },
         'message-group': { type: 'string' }, 'message-groups': { type: 'string', default: '1' },
-        'delay-secs': { type: 'string' }, transaction: { type: 'string' },
+        'delay-secs': { type: 'string' }, recall: { type: 'boolean', default: false },
+        transaction: { type: 'string' },
         'linger-secs': { type: 'string', default: '30' },
       },
     }));
@@ -144,6 +145,9 @@ function parse(argv) {
     if (messageGroups > 1 && values['message-group'] === undefined) usage('--message-groups needs --message-group');
     if (values['message-group'] !== undefined && delaySecs !== undefined) {
       usage('--message-group (FIFO) and --delay-secs (DELAY) exclude each other');
+    }
+    if (values.recall && delaySecs === undefined) {
+      usage('--recall needs --delay-secs (only pending delay messages can be recalled)');
     }
     if (values.transaction !== undefined) {
       if (!TRANSACTION_MODES.includes(values.transaction)) usage(`--transaction must be one of ${TRANSACTION_MODES.join(', ')}`);
@@ -267,6 +271,16 @@ async function produce(args) {
       emit('error', { stage: 'send', index: i, ...errorFields(e) });
       if (args['stop-on-error']) break;
       continue;
+    }
+    if (args.recall) {
+      try {
+        const recalled = await producer.recallMessage(args.topic, receipt.recallHandle);
+        emit('recalled', { index: i, message_id: recalled.messageId });
+      } catch (e) {
+        failed = true;
+        emit('error', { stage: 'recall', index: i, message_id: receipt.messageId, ...errorFields(e) });
+        if (args['stop-on-error']) break;
+      }
     }
     if (args.transaction === 'commit' || args.transaction === 'rollback') {
       try {

@@ -101,6 +101,8 @@ def parse_args(argv):
                    help="with N > 1, message i gets group G-{i %% N}")
     p.add_argument("--delay-secs", type=float, default=None,
                    help="delay: deliver each message this many seconds after its send")
+    p.add_argument("--recall", action="store_true",
+                   help="with --delay-secs: recall each message right after its send")
     p.add_argument("--transaction", default=None, choices=TRANSACTION_MODES)
     p.add_argument("--linger-secs", type=float, default=30.0,
                    help="check-* transactions: how long to wait for the server's checks")
@@ -149,6 +151,8 @@ def check_produce_args(parser, args):
         parser.error(f"--delay-secs must be a non-negative number, got {args.delay_secs:g}")
     if args.message_group is not None and args.delay_secs is not None:
         parser.error("--message-group (FIFO) and --delay-secs (DELAY) exclude each other")
+    if args.recall and args.delay_secs is None:
+        parser.error("--recall needs --delay-secs (only pending delay messages can be recalled)")
     if args.transaction and (args.message_group is not None or args.delay_secs is not None):
         parser.error("--transaction excludes --message-group and --delay-secs")
     if not 0 <= args.linger_secs < math.inf:
@@ -257,6 +261,16 @@ def produce(args):
             if args.stop_on_error:
                 break
             continue
+        if args.recall:
+            try:
+                recalled = producer.recall_message(args.topic, receipt.recall_handle)
+                emit("recalled", index=i, message_id=recalled)
+            except Exception as e:  # noqa: BLE001
+                failed = True
+                emit("error", stage="recall", index=i, message_id=receipt.message_id,
+                     **error_fields(e))
+                if args.stop_on_error:
+                    break
         if args.transaction in ("commit", "rollback"):
             try:
                 if args.transaction == "commit":

@@ -173,6 +173,9 @@ fn parse_args() -> Args {
             "--message-group" => a.message_group = Some(value()),
             "--message-groups" => a.message_groups = number(&flag, value()),
             "--delay-secs" => a.delay_secs = Some(number(&flag, value())),
+            "--recall" => {
+                usage("the rocketmq 5.0.0 crate cannot recall messages (no RecallMessage)")
+            }
             "--transaction" => {
                 let mode = value();
                 a.transaction = Some(TxMode::parse(&mode).unwrap_or_else(|| {
