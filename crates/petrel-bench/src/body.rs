@@ -1,5 +1,6 @@
 //! The bench's message bodies: a fixed header (marker, run id, unique message number, send
-//! time, whether it was sent in the measured phase) followed by filler up to the requested size.
+//! time, whether it was sent in the measured phase, and for FIFO runs the message group and the
+//! message's place in it) followed by filler up to the requested size.
 //! Consumers read the header to measure end-to-end latency and to tell this run's messages from
 //! a backlog left by earlier runs or other producers.
 
@@ -10,8 +11,9 @@ use bytes::Bytes;
 /// Marks a bench body.
 const MAGIC: [u8; 8] = *b"PTRLBNCH";
 
-/// Bytes of the header: marker, run id, number, send time (µs since the epoch), flags.
-pub const HEADER_LEN: usize = 8 + 8 + 8 + 8 + 1;
+/// Bytes of the header: marker, run id, number, send time (µs since the epoch), flags, message
+/// group index, sequence number within the group.
+pub const HEADER_LEN: usize = 8 + 8 + 8 + 8 + 1 + 4 + 8;
 
 const MEASURED: u8 = 1;
 
@@ -26,6 +28,10 @@ pub struct Stamp {
     pub sent_at_us: u64,
     /// Sent after the warm-up.
     pub measured: bool,
+    /// Index of the message group (FIFO runs; 0 otherwise).
+    pub group: u32,
+    /// Place of the message in its group, from 0 (FIFO runs; 0 otherwise).
+    pub seq: u64,
 }
 
 /// Microseconds since the Unix epoch (the clock both ends of a local run share).
@@ -54,6 +60,8 @@ pub fn build(template: &[u8], stamp: &Stamp) -> Bytes {
     body[16..24].copy_from_slice(&stamp.number.to_le_bytes());
     body[24..32].copy_from_slice(&stamp.sent_at_us.to_le_bytes());
     body[32] = if stamp.measured { MEASURED } else { 0 };
+    body[33..37].copy_from_slice(&stamp.group.to_le_bytes());
+    body[37..45].copy_from_slice(&stamp.seq.to_le_bytes());
     Bytes::from(body)
 }
 
@@ -72,6 +80,8 @@ pub fn read(body: &[u8]) -> Option<Stamp> {
         number: u64_at(body, 16)?,
         sent_at_us: u64_at(body, 24)?,
         measured: *body.get(32)? & MEASURED != 0,
+        group: u32::from_le_bytes(body.get(33..37)?.try_into().ok()?),
+        seq: u64_at(body, 37)?,
     })
 }
 
@@ -86,6 +96,8 @@ mod tests {
             number: 1 << 40,
             sent_at_us: 1_767_225_600_000_000,
             measured: true,
+            group: 999,
+            seq: 1 << 33,
         };
         let body = build(&template(1024), &stamp);
         assert_eq!(body.len(), 1024);

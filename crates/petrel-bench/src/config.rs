@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use crate::body;
 use crate::error::BenchError;
+use crate::workload::Workload;
+
+/// Longest delay of a DELAY run.
+pub const MAX_DELAY: Duration = Duration::from_secs(24 * 3600);
 
 /// Largest body the broker accepts by default (4 MiB); larger sizes would only measure refusals.
 pub const MAX_MESSAGE_SIZE: usize = 4 << 20;
@@ -81,8 +85,14 @@ pub struct BenchConfig {
     /// Draw a live progress bar on standard error (only when it is a terminal).
     pub progress: bool,
     /// After sending ends, how long consumers may go without a new message of this run before
-    /// the missing ones are reported as such.
+    /// the missing ones are reported as such (a DELAY run adds its delay).
     pub drain_timeout: Duration,
+    /// Send FIFO messages spread over this many message groups (the topic must be FIFO, the
+    /// consumer group orderly); consumers check the order within each group.
+    pub message_groups: Option<usize>,
+    /// Send DELAY messages due this long after their send call started (the topic must be
+    /// DELAY); consumers measure how late each arrives.
+    pub delay: Option<Duration>,
 }
 
 impl BenchConfig {
@@ -110,6 +120,17 @@ impl BenchConfig {
             rate: None,
             progress: false,
             drain_timeout: Duration::from_secs(10),
+            message_groups: None,
+            delay: None,
+        }
+    }
+
+    /// What the run sends.
+    pub fn workload(&self) -> Workload {
+        match (self.message_groups, self.delay) {
+            (Some(groups), _) => Workload::Fifo { groups },
+            (None, Some(delay)) => Workload::Delay { delay },
+            (None, None) => Workload::Normal,
         }
     }
 
@@ -203,6 +224,36 @@ impl BenchConfig {
             return invalid(
                 "rate",
                 format!("{rate} messages per second: must be more than 0"),
+            );
+        }
+        if let (Some(_), Some(_)) = (self.message_groups, self.delay) {
+            return invalid(
+                "message-groups",
+                "--message-groups (FIFO) and --delay-ms (DELAY) exclude each other".to_owned(),
+            );
+        }
+        let tasks = self.producers.saturating_mul(self.inflight);
+        if let Some(groups) = self.message_groups
+            && (groups == 0 || groups < tasks || u32::try_from(groups).is_err())
+        {
+            return invalid(
+                "message-groups",
+                format!(
+                    "{groups}: must be at least producers × inflight ({tasks}), so each message \
+                     group is sent by one task in order"
+                ),
+            );
+        }
+        if let Some(delay) = self.delay
+            && (delay.is_zero() || delay > MAX_DELAY)
+        {
+            return invalid(
+                "delay-ms",
+                format!(
+                    "{} ms: must be 1 to {} ms",
+                    delay.as_millis(),
+                    MAX_DELAY.as_millis()
+                ),
             );
         }
         match self.limit {

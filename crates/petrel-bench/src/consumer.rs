@@ -4,7 +4,9 @@
 //!
 //! Each delivery is classified by its body: this run's measured messages (counted once, with
 //! their send-to-receive latency), this run's warm-up, redeliveries, and foreign messages (a
-//! backlog of the group or other producers). All of them are acknowledged.
+//! backlog of the group or other producers). All of them are acknowledged. A first delivery of
+//! this run's FIFO message is checked against the latest one of its group; a DELAY message's
+//! arrival is compared with its delivery time.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ use crate::body;
 use crate::client::{self, CALL_TIMEOUT, Client, Identity};
 use crate::run::Shared;
 use crate::stats::{Call, ConsumerTally, Live};
+use crate::workload::{self, GroupOrder, Workload};
 
 /// Messages asked for per receive (the simple consumer's and Apache's maximum).
 pub const RECEIVE_BATCH: i32 = 32;
@@ -37,10 +40,12 @@ const MAX_ACKS_IN_FLIGHT: usize = 4;
 const ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Numbers of this run's messages already received, shared by all consumers: a bit per number
-/// (numbers are dense from 0, so a long run costs a bit per message, not a hash entry).
+/// (numbers are dense from 0, so a long run costs a bit per message, not a hash entry); and
+/// for FIFO runs the latest sequence number received in each message group.
 #[derive(Debug, Default)]
 pub(crate) struct SeenSet {
     words: Vec<u64>,
+    pub order: GroupOrder,
 }
 
 impl SeenSet {
@@ -215,6 +220,7 @@ fn classify(
     let now_us = body::now_us();
     let now = Instant::now();
     let mut entries = Vec::with_capacity(messages.len());
+    let workload = shared.config.workload();
     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
     let mut received = 0;
     for m in messages {
@@ -222,17 +228,20 @@ fn classify(
         let props = m.system_properties.as_ref();
         match body::read(&m.body) {
             Some(stamp) if stamp.run_id == shared.run_id => {
-                if !seen.insert(stamp.number) {
-                    tally.duplicates += 1;
-                } else if stamp.measured {
-                    received += 1;
-                    tally.bytes += u64::try_from(m.body.len()).unwrap_or(0);
-                    tally
-                        .e2e
-                        .saturating_record(now_us.saturating_sub(stamp.sent_at_us).max(1));
-                    tally.last_received = Some(now);
+                if seen.insert(stamp.number) {
+                    check(workload, &mut seen.order, &stamp, now_us, tally);
+                    if stamp.measured {
+                        received += 1;
+                        tally.bytes += u64::try_from(m.body.len()).unwrap_or(0);
+                        tally
+                            .e2e
+                            .saturating_record(now_us.saturating_sub(stamp.sent_at_us).max(1));
+                        tally.last_received = Some(now);
+                    } else {
+                        tally.warmup += 1;
+                    }
                 } else {
-                    tally.warmup += 1;
+                    tally.duplicates += 1;
                 }
             }
             _ => tally.foreign += 1,
@@ -255,6 +264,32 @@ fn classify(
     tally.received += received;
     Live::add(&shared.live.received, received);
     entries
+}
+
+/// The checks of a FIFO or DELAY run on the first delivery of one of this run's messages.
+fn check(
+    workload: Workload,
+    order: &mut GroupOrder,
+    stamp: &body::Stamp,
+    now_us: u64,
+    tally: &mut ConsumerTally,
+) {
+    match workload {
+        Workload::Fifo { .. } => {
+            if order.out_of_order(stamp.group, stamp.seq) {
+                tally.order_violations += 1;
+            }
+        }
+        Workload::Delay { delay } => {
+            let due = workload::due_us(stamp.sent_at_us, delay);
+            if now_us < due {
+                tally.early += 1;
+            } else if stamp.measured {
+                tally.lateness.saturating_record((now_us - due).max(1));
+            }
+        }
+        Workload::Normal => {}
+    }
 }
 
 /// One AckMessage call: how many entries were acknowledged; the others are counted by code.

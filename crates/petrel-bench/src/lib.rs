@@ -5,7 +5,7 @@
 //!
 //! What a run does: every producer and consumer opens its own connection and starts like an
 //! SDK client (QueryRoute, Heartbeat); every call is signed with `MQv2-HMAC-SHA1` and carries
-//! the SDK headers. Producers keep `inflight` SendMessage calls of `batch_size` NORMAL messages
+//! the SDK headers. Producers keep `inflight` SendMessage calls of `batch_size` messages
 //! outstanding (back to back, or on a fixed schedule when a target rate is set, latency then
 //! counting from each call's scheduled start); consumers long-poll ReceiveMessage (batch 32) and
 //! ack each batch with one AckMessage. Bodies carry the send time, so consumers measure end-to-end latency and tell
@@ -14,10 +14,16 @@
 //!
 //! Modules: `config` (options and their checks), `client` (connection, signed metadata,
 //! message ids), `body` (the stamped body), `producer`, `consumer`, `run` (timeline, setup,
-//! drain, assembly), `stats` (counters, histograms, errors), `report`, `progress` (the bar).
+//! drain, assembly), `stats` (counters, histograms, errors), `report`, `progress` (the bar),
+//! `workload` (NORMAL/FIFO/DELAY: group ownership, due times, the order check).
+//!
+//! FIFO runs (`message_groups`) spread messages over message groups, each group sent by one
+//! task in sequence, and consumers count deliveries that arrive after a later message of their
+//! group; DELAY runs (`delay`) set `delivery_timestamp` and consumers measure lateness (receive
+//! time − delivery time) and count early deliveries.
 //!
 //! Not done: Telemetry (the SDKs' settings stream; Petrel does not need it to send or
-//! receive), FIFO/DELAY/TRANSACTION messages, TLS.
+//! receive), TRANSACTION messages, TLS.
 
 mod body;
 mod client;
@@ -29,9 +35,10 @@ mod progress;
 mod report;
 mod run;
 mod stats;
+mod workload;
 
 pub use config::{BenchConfig, Credentials, Limit};
 pub use error::BenchError;
-pub use report::{Latency, ReceiveReport, Report, SendReport};
+pub use report::{DelayReport, FifoReport, Latency, ReceiveReport, Report, SendReport};
 pub use run::{run, run_until};
 pub use stats::ErrorCount;

@@ -1,7 +1,9 @@
 //! The sending side: each producer keeps `inflight` SendMessage calls outstanding on its own
-//! connection, each call carrying `batch_size` NORMAL messages built as the SDKs build them
-//! (client-minted id, tag, born time and host, a route queue chosen round-robin). Every
-//! message's answer is checked: an entry that is not OK is counted under its code.
+//! connection, each call carrying `batch_size` messages built as the SDKs build them
+//! (client-minted id, tag, born time and host, a route queue chosen round-robin). FIFO calls
+//! carry one message group each (the task's groups in turn, a sequence number per group in the
+//! body); DELAY messages carry a delivery time `delay` after the call's start. Every message's
+//! answer is checked: an entry that is not OK is counted under its code.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +14,7 @@ use crate::body::{self, Stamp};
 use crate::client::{self, CALL_TIMEOUT, Client, Identity};
 use crate::run::Shared;
 use crate::stats::{Call, Live, ProducerTally};
+use crate::workload::{self, Workload};
 
 /// Pause after a call failed in transport, so a dead server is not hammered in a tight loop.
 const TRANSPORT_BACKOFF: Duration = Duration::from_millis(50);
@@ -39,6 +42,15 @@ pub(crate) async fn send_loop(
     let pace = config.pace();
     // Tasks spread their schedules over one period, so a paced load arrives evenly.
     let tasks = config.producers.saturating_mul(config.inflight).max(1);
+    let workload = config.workload();
+    let message_type = workload.message_type() as i32;
+    let groups = match workload {
+        Workload::Fifo { groups } => workload::owned_groups(groups, task, tasks),
+        _ => Vec::new(),
+    };
+    let names: Vec<String> = groups.iter().map(|&g| workload::group_name(g)).collect();
+    let mut seqs = vec![0u64; groups.len()];
+    let mut next_group = 0usize;
     let mut due = Instant::now()
         + pace.map_or(Duration::ZERO, |p| {
             p.mul_f64(f64::from(u32::try_from(task % tasks).unwrap_or(0)))
@@ -67,23 +79,45 @@ pub(crate) async fn send_loop(
         if n == 0 {
             break;
         }
+        // FIFO: this call's message group, which also picks the queue (as the SDKs hash it;
+        // the server maps the group to a queue itself anyway).
+        let fifo = (!groups.is_empty()).then(|| {
+            let at = next_group % groups.len();
+            next_group = next_group.wrapping_add(1);
+            at
+        });
+        let queue_pick = fifo.map_or(next_queue, |at| usize::try_from(groups[at]).unwrap_or(0));
         let queue_id = queues
-            .get(next_queue % queues.len().max(1))
+            .get(queue_pick % queues.len().max(1))
             .copied()
             .unwrap_or(0);
         next_queue = next_queue.wrapping_add(1);
         let sent_at_us = body::now_us();
-        let born = prost_types::Timestamp {
-            seconds: i64::try_from(sent_at_us / 1_000_000).unwrap_or(0),
-            nanos: i32::try_from((sent_at_us % 1_000_000) * 1000).unwrap_or(0),
+        let born = workload::timestamp(sent_at_us);
+        let delivery_timestamp = match workload {
+            Workload::Delay { delay } => {
+                Some(workload::timestamp(workload::due_us(sent_at_us, delay)))
+            }
+            _ => None,
         };
+        let message_group = fifo.map(|at| names[at].clone());
         let messages: Vec<v2::Message> = (0..n)
             .map(|_| {
+                let (group, seq) = match fifo {
+                    Some(at) => {
+                        let seq = seqs[at];
+                        seqs[at] += 1;
+                        (groups[at], seq)
+                    }
+                    None => (0, 0),
+                };
                 let stamp = Stamp {
                     run_id: shared.run_id,
                     number: shared.next_number(),
                     sent_at_us,
                     measured,
+                    group,
+                    seq,
                 };
                 v2::Message {
                     topic: Some(topic.clone()),
@@ -92,7 +126,9 @@ pub(crate) async fn send_loop(
                         tag: Some(TAG.to_owned()),
                         message_id: shared.ids.next(),
                         body_encoding: v2::Encoding::Identity as i32,
-                        message_type: v2::MessageType::Normal as i32,
+                        message_type,
+                        message_group: message_group.clone(),
+                        delivery_timestamp,
                         born_timestamp: Some(born),
                         born_host: "petrel-bench".to_owned(),
                         queue_id,

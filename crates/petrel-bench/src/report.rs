@@ -64,6 +64,28 @@ pub struct SendReport {
     pub latency: Option<Latency>,
 }
 
+/// The order check of a FIFO run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FifoReport {
+    /// Message groups the messages were spread over.
+    pub message_groups: usize,
+    /// Message groups of which at least one message arrived.
+    pub groups_received: usize,
+    /// First deliveries that came after a later message of their group (must be 0).
+    pub order_violations: u64,
+}
+
+/// The timeliness of a DELAY run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DelayReport {
+    /// Each message was due this long after its send call started.
+    pub delay_ms: f64,
+    /// Messages of this run delivered before their delivery time (must be 0).
+    pub early: u64,
+    /// Receive time − delivery time of the measured messages that were not early.
+    pub lateness: Option<Latency>,
+}
+
 /// The consuming side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReceiveReport {
@@ -92,6 +114,10 @@ pub struct ReceiveReport {
     pub mb_per_sec: f64,
     /// From the start of the SendMessage call to the arrival of the message.
     pub e2e_latency: Option<Latency>,
+    /// Present in FIFO runs.
+    pub fifo: Option<FifoReport>,
+    /// Present in DELAY runs.
+    pub delay: Option<DelayReport>,
 }
 
 /// Everything a run measured.
@@ -106,6 +132,12 @@ pub struct Report {
     pub message_size: usize,
     pub batch_size: usize,
     pub inflight: usize,
+    /// `NORMAL`, `FIFO` or `DELAY`.
+    pub message_type: &'static str,
+    /// FIFO: the message groups messages were spread over.
+    pub message_groups: Option<usize>,
+    /// DELAY: how long after its send each message was due.
+    pub delay_ms: Option<f64>,
     /// The requested measured duration, when the run was limited by time.
     pub duration_secs: Option<f64>,
     /// The requested message count, when the run was limited by count.
@@ -152,6 +184,9 @@ impl Report {
             message_size: config.message_size,
             batch_size: config.batch_size,
             inflight: config.inflight,
+            message_type: config.workload().name(),
+            message_groups: config.message_groups,
+            delay_ms: config.delay.map(|d| d.as_secs_f64() * 1000.0),
             duration_secs,
             count,
             warmup_secs: config.warmup.as_secs_f64(),
@@ -177,7 +212,11 @@ impl Report {
     pub fn is_clean(&self) -> bool {
         self.error_total == 0
             && self.aborted.is_none()
-            && self.receive.as_ref().is_none_or(|r| r.complete)
+            && self.receive.as_ref().is_none_or(|r| {
+                r.complete
+                    && r.fifo.as_ref().is_none_or(|f| f.order_violations == 0)
+                    && r.delay.as_ref().is_none_or(|d| d.early == 0)
+            })
     }
 }
 
@@ -209,8 +248,9 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "petrel bench → {} topic `{}`{}: {} producer(s) × {} in flight, batch {}, {} B bodies, {} consumer(s){}",
+            "petrel bench → {} {} topic `{}`{}: {} producer(s) × {} in flight, batch {}, {} B bodies, {} consumer(s){}{}",
             self.endpoint,
+            self.message_type,
             self.topic,
             self.namespace
                 .as_deref()
@@ -223,7 +263,12 @@ impl fmt::Display for Report {
             self.consumers,
             self.rate
                 .map(|r| format!(", paced at {r:.0} msgs/s"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            match (self.message_groups, self.delay_ms) {
+                (Some(g), _) => format!(", {g} message groups"),
+                (None, Some(d)) => format!(", delay {d:.0} ms"),
+                (None, None) => String::new(),
+            }
         )?;
         if let Some(reason) = &self.aborted {
             writeln!(f, "  aborted        {reason}")?;
@@ -277,6 +322,26 @@ impl fmt::Display for Report {
                 )?;
                 if let Some(l) = &r.e2e_latency {
                     writeln!(f, "  e2e latency    {}", latency_line(l))?;
+                }
+                if let Some(o) = &r.fifo {
+                    writeln!(
+                        f,
+                        "  order          {} violations in {} of {} message groups",
+                        thousands(o.order_violations),
+                        thousands(u64::try_from(o.groups_received).unwrap_or(u64::MAX)),
+                        thousands(u64::try_from(o.message_groups).unwrap_or(u64::MAX))
+                    )?;
+                }
+                if let Some(d) = &r.delay {
+                    writeln!(
+                        f,
+                        "  delivered early {} (delay {:.0} ms)",
+                        thousands(d.early),
+                        d.delay_ms
+                    )?;
+                    if let Some(l) = &d.lateness {
+                        writeln!(f, "  lateness       {}", latency_line(l))?;
+                    }
                 }
             }
         }

@@ -21,8 +21,9 @@ use crate::consumer;
 use crate::error::BenchError;
 use crate::producer;
 use crate::progress::Progress;
-use crate::report::{Latency, ReceiveReport, Report, SendReport, rate};
+use crate::report::{DelayReport, FifoReport, Latency, ReceiveReport, Report, SendReport, rate};
 use crate::stats::{self, Call, ConsumerTally, Errors, Live, ProducerTally};
+use crate::workload::Workload;
 
 /// Deadline of the setup and goodbye calls.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,8 +168,17 @@ pub async fn run_until(
     // Consumers first, so the first messages find them polling.
     let (done_tx, done) = watch::channel(false);
     let seen: consumer::Seen = Arc::new(Mutex::new(consumer::SeenSet::default()));
-    let mut consumer_tasks = Vec::with_capacity(consumers.len());
-    for (i, (identity, client)) in consumers.iter().enumerate() {
+    // A FIFO group is served queue by queue (a message group lives on one queue), so every
+    // queue gets a poll loop, on the consumers in turn, as the SDKs poll each assigned queue.
+    let loops = match shared.config.workload() {
+        Workload::Fifo { .. } if !consumers.is_empty() => consumers.len().max(route.len()),
+        _ => consumers.len(),
+    };
+    let mut consumer_tasks = Vec::with_capacity(loops);
+    for i in 0..loops {
+        let Some((identity, client)) = consumers.get(i % consumers.len().max(1)) else {
+            break;
+        };
         let queue = route[i % route.len()].clone();
         consumer_tasks.push(tokio::spawn(consumer::consume_loop(
             shared.clone(),
@@ -218,6 +228,7 @@ pub async fn run_until(
             .map_err(|e| BenchError::Task(format!("a consumer task failed: {e}")))?;
         received.merge(&tally)?;
     }
+    let groups_received = seen.lock().map_or(0, |s| s.order.groups());
     progress.finish();
     stopper.abort();
     goodbye(
@@ -228,7 +239,11 @@ pub async fn run_until(
         &shared.errors,
     )
     .await;
-    Ok(report(&shared, &sent, &received, sending_ended, complete))
+    let mut report = report(&shared, &sent, &received, sending_ended, complete);
+    if let Some(fifo) = report.receive.as_mut().and_then(|r| r.fifo.as_mut()) {
+        fifo.groups_received = groups_received;
+    }
+    Ok(report)
 }
 
 /// Waits until consumers have every measured message that was sent, or went
@@ -238,6 +253,8 @@ async fn drain(shared: &Shared, sent: &ProducerTally, stopped: &mut watch::Recei
         return true;
     }
     let target = sent.sent;
+    // Delayed messages only start arriving `delay` after they were sent.
+    let timeout = shared.config.drain_timeout + shared.config.delay.unwrap_or_default();
     let mut last = Live::get(&shared.live.received);
     let mut last_change = Instant::now();
     loop {
@@ -247,7 +264,7 @@ async fn drain(shared: &Shared, sent: &ProducerTally, stopped: &mut watch::Recei
         }
         if now != last {
             (last, last_change) = (now, Instant::now());
-        } else if last_change.elapsed() >= shared.config.drain_timeout {
+        } else if last_change.elapsed() >= timeout {
             return false;
         }
         tokio::select! {
@@ -304,6 +321,16 @@ fn report(
             msgs_per_sec: rate(received.received, window),
             mb_per_sec: rate(received.bytes, window) / 1e6,
             e2e_latency: Latency::of(&received.e2e),
+            fifo: config.message_groups.map(|message_groups| FifoReport {
+                message_groups,
+                groups_received: 0,
+                order_violations: received.order_violations,
+            }),
+            delay: config.delay.map(|d| DelayReport {
+                delay_ms: d.as_secs_f64() * 1000.0,
+                early: received.early,
+                lateness: Latency::of(&received.lateness),
+            }),
         });
     }
     report.errors = shared.errors.snapshot();
@@ -409,15 +436,21 @@ async fn setup(
             errors.protocol(live, Call::QueryRoute, "the route has no queue", 1);
             return Err(format!("QueryRoute{what} returned no queue"));
         }
-        let normal = v2::MessageType::Normal as i32;
-        if !route
-            .iter()
-            .any(|q| q.accept_message_types.contains(&normal))
-        {
+        let workload = config.workload();
+        let kind = workload.message_type() as i32;
+        if !route.iter().any(|q| q.accept_message_types.contains(&kind)) {
+            let hint = match workload {
+                Workload::Normal => {
+                    "create a NORMAL topic, or pass --message-groups for a FIFO \
+                                     topic or --delay-ms for a DELAY topic"
+                }
+                Workload::Fifo { .. } => "--message-groups needs a FIFO topic",
+                Workload::Delay { .. } => "--delay-ms needs a DELAY topic",
+            };
             return Err(format!(
-                "topic `{}` does not accept NORMAL messages (the only kind petrel bench sends); \
-                 create a NORMAL topic",
-                config.topic
+                "topic `{}` does not accept {} messages; {hint}",
+                config.topic,
+                workload.name()
             ));
         }
         let group = (role == v2::ClientType::SimpleConsumer)

@@ -224,6 +224,12 @@ pub struct ConsumerTally {
     pub e2e: Histogram<u64>,
     /// When the last of `received` arrived.
     pub last_received: Option<Instant>,
+    /// FIFO: first deliveries that came after a later message of their group.
+    pub order_violations: u64,
+    /// DELAY: first deliveries of this run that came before their delivery time.
+    pub early: u64,
+    /// DELAY: receive time − delivery time of `received` messages not early, µs.
+    pub lateness: Histogram<u64>,
 }
 
 impl ConsumerTally {
@@ -239,6 +245,9 @@ impl ConsumerTally {
             acked: 0,
             e2e: Histogram::new_from(shape),
             last_received: None,
+            order_violations: 0,
+            early: 0,
+            lateness: Histogram::new_from(shape),
         }
     }
 
@@ -251,6 +260,9 @@ impl ConsumerTally {
         self.foreign += other.foreign;
         self.acked += other.acked;
         self.last_received = self.last_received.max(other.last_received);
+        self.order_violations += other.order_violations;
+        self.early += other.early;
+        merge_histogram(&mut self.lateness, &other.lateness)?;
         merge_histogram(&mut self.e2e, &other.e2e)
     }
 }

@@ -1,6 +1,7 @@
 //! `petrel bench` against a real in-process server: every message sent is stored, received and
 //! acknowledged and the report agrees with the broker; refusals are counted by code, never
-//! hidden, and a wrong secret ends the run promptly.
+//! hidden, and a wrong secret ends the run promptly. FIFO runs receive every message in order
+//! per message group; DELAY runs are never early and report lateness.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use common::Server;
 use petrel_bench::{BenchError, Credentials, Limit, Report};
+use petrel_meta::DeliveryOrder;
 use petrel_model::MessageType;
 
 /// No run here may take longer than this (a hang is a failure, not a slow pass).
@@ -272,5 +274,115 @@ async fn a_paced_run_sends_at_the_target_rate() {
     config.rate = Some(0.0);
     let err = petrel_bench::run(config).await.unwrap_err();
     assert!(err.to_string().contains("--rate"), "{err}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_run_over_16_groups_receives_every_message_in_group_order() {
+    let server = Server::start().await;
+    server.create_topic("t-fifo", MessageType::Fifo);
+    server.create_group("GID_fifo", DeliveryOrder::Orderly);
+    let mut config = server.config(Limit::Count(1600));
+    config.topic = "t-fifo".to_owned();
+    config.group = Some("GID_fifo".to_owned());
+    config.message_groups = Some(16);
+    config.producers = 2;
+    config.inflight = 2;
+    config.batch_size = 4;
+    config.consumers = 2;
+    config.message_size = 256;
+    let report = bench(config).await;
+
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.message_type, "FIFO");
+    assert_eq!(report.message_groups, Some(16));
+    assert_eq!(report.send.sent, 1600, "{report}");
+    let received = report.receive.clone().expect("consumers ran");
+    assert_eq!(received.received, 1600, "{report}");
+    assert_eq!(received.missing, 0);
+    assert_eq!(received.duplicates, 0, "{report}");
+    let fifo = received.fifo.clone().expect("a FIFO report");
+    assert_eq!(fifo.order_violations, 0, "{report}");
+    assert_eq!(fifo.message_groups, 16);
+    assert_eq!(fifo.groups_received, 16, "{report}");
+    assert!(
+        report.to_string().contains("0 violations in 16 of 16"),
+        "{report}"
+    );
+
+    let json: serde_json::Value = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["message_type"], "FIFO");
+    assert_eq!(json["receive"]["fifo"]["order_violations"], 0);
+    assert_eq!(json["receive"]["fifo"]["groups_received"], 16);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delay_run_is_never_early_and_reports_lateness() {
+    let server = Server::start().await;
+    server.create_topic("t-delay", MessageType::Delay);
+    let mut config = server.config(Limit::Count(300));
+    config.topic = "t-delay".to_owned();
+    config.delay = Some(Duration::from_millis(1000));
+    config.inflight = 2;
+    config.batch_size = 2;
+    config.consumers = 1;
+    config.message_size = 256;
+    let report = bench(config).await;
+
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.message_type, "DELAY");
+    assert_eq!(report.delay_ms, Some(1000.0));
+    assert_eq!(report.send.sent, 300, "{report}");
+    let received = report.receive.clone().expect("a consumer ran");
+    assert_eq!(received.received, 300, "{report}");
+    let delay = received.delay.clone().expect("a DELAY report");
+    assert_eq!(delay.early, 0, "{report}");
+    let lateness = delay.lateness.clone().expect("lateness figures");
+    assert_eq!(lateness.count, 300);
+    assert!(lateness.p50_ms <= lateness.p99_ms && lateness.p99_ms <= lateness.max_ms);
+    // Sent to received spans the whole delay.
+    let e2e = received.e2e_latency.clone().unwrap();
+    assert!(e2e.p50_ms >= 1000.0 - 1.0, "{report}");
+    assert!(report.to_string().contains("lateness"), "{report}");
+
+    let json: serde_json::Value = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["receive"]["delay"]["early"], 0);
+    assert!(json["receive"]["delay"]["lateness"]["p99_ms"].is_number());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn fifo_and_delay_options_that_cannot_work_are_refused_naming_the_flag() {
+    let server = Server::start().await;
+    // More sending tasks than groups: a group would be sent from two tasks, with no order.
+    let mut config = server.config(Limit::Count(10));
+    config.producers = 2;
+    config.inflight = 4;
+    config.message_groups = Some(4);
+    let err = petrel_bench::run(config).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BenchError::InvalidOption {
+                option: "message-groups",
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let mut config = server.config(Limit::Count(10));
+    config.message_groups = Some(8);
+    config.delay = Some(Duration::from_secs(1));
+    let err = petrel_bench::run(config).await.unwrap_err();
+    assert!(err.to_string().contains("--delay-ms"), "{err}");
+
+    // FIFO messages to the NORMAL topic: the run stops at setup and says why.
+    let mut config = server.config(Limit::Count(10));
+    config.message_groups = Some(8);
+    let report = bench(config).await;
+    let reason = report.aborted.expect("aborted");
+    assert!(reason.contains("FIFO"), "{reason}");
     server.stop().await;
 }

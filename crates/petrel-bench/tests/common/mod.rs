@@ -128,6 +128,22 @@ impl Server {
             .unwrap();
     }
 
+    /// A consumer group delivering in `order`.
+    pub fn create_group(&self, group_id: &str, delivery_order: DeliveryOrder) {
+        self.service
+            .create_consumer_group(
+                &self.root(),
+                INSTANCE,
+                NewConsumerGroup {
+                    group_id: group_id.to_owned(),
+                    delivery_order,
+                    retry_policy: RetryPolicy::default(),
+                    remark: None,
+                },
+            )
+            .unwrap();
+    }
+
     /// A RAM user holding the system policies `policies`, and an AccessKey of it.
     pub fn user_key(&self, name: &str, policies: &[&str]) -> Credentials {
         let root = self.root();

@@ -1,7 +1,8 @@
 //! `petrel bench`: load-test a running `petrel serve` over the RocketMQ 5 gRPC protocol. The
 //! work is petrel-bench's; this maps the flags, runs it until its limit or Ctrl-C, and prints
 //! the report (text, or one JSON object). It exits non-zero when any call failed, the run was
-//! aborted, or sent messages never arrived.
+//! aborted, sent messages never arrived, FIFO messages arrived out of order, or DELAY messages
+//! arrived early.
 
 use std::time::Duration;
 
@@ -30,7 +31,8 @@ pub struct BenchArgs {
     /// absent.
     #[arg(long, value_name = "INSTANCE")]
     pub namespace: Option<String>,
-    /// Topic to send to and consume from (a NORMAL topic).
+    /// Topic to send to and consume from (NORMAL; FIFO with --message-groups; DELAY with
+    /// --delay-ms or --delay-secs).
     #[arg(long)]
     pub topic: String,
     /// Consumer group (needed with --consumers).
@@ -64,6 +66,17 @@ pub struct BenchArgs {
     /// Send this long before measuring.
     #[arg(long, value_name = "SECS", value_parser = seconds, default_value = "0")]
     pub warmup: Duration,
+    /// Send FIFO messages spread over N message groups (a FIFO topic; consume with an orderly
+    /// group). Consumers count messages that arrive after a later one of their group.
+    #[arg(long, value_name = "N", conflicts_with_all = ["delay_ms", "delay_secs"])]
+    pub message_groups: Option<usize>,
+    /// Send DELAY messages due this many milliseconds after sending (a DELAY topic).
+    /// Consumers report lateness (receive time − delivery time) and early deliveries.
+    #[arg(long, value_name = "MS", conflicts_with = "delay_secs")]
+    pub delay_ms: Option<u64>,
+    /// As --delay-ms, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub delay_secs: Option<Duration>,
     /// Print the final report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -102,6 +115,8 @@ impl BenchArgs {
         config.warmup = self.warmup;
         config.rate = self.rate;
         config.progress = !self.no_progress;
+        config.message_groups = self.message_groups;
+        config.delay = self.delay_ms.map(Duration::from_millis).or(self.delay_secs);
         config
     }
 }
@@ -135,8 +150,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             report.error_total
         );
     }
-    if let Some(r) = report.receive.as_ref().filter(|r| !r.complete) {
-        bail!("{} sent messages were not received in time", r.missing);
+    if let Some(r) = report.receive.as_ref() {
+        if !r.complete {
+            bail!("{} sent messages were not received in time", r.missing);
+        }
+        if let Some(f) = r.fifo.as_ref().filter(|f| f.order_violations > 0) {
+            bail!(
+                "{} messages arrived after a later message of their group",
+                f.order_violations
+            );
+        }
+        if let Some(d) = r.delay.as_ref().filter(|d| d.early > 0) {
+            bail!(
+                "{} messages were delivered before their delivery time",
+                d.early
+            );
+        }
     }
     Ok(())
 }
