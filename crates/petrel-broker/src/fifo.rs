@@ -72,7 +72,7 @@ pub(crate) fn collect_orderly(
     let mut more = false;
 
     for q in queues(st, pass.topic, pass.req.queue_id) {
-        let (min, max_offset) = store.queue_offsets(store_topic, q);
+        let (min, mut max_offset) = store.queue_offsets(store_topic, q);
         let consume = st.queue_at(q, min, max_offset).consume;
         let mut cache = std::mem::take(st.fifo_groups.0.entry(q).or_default());
         cache = cache.split_off(&consume);
@@ -149,6 +149,9 @@ pub(crate) fn collect_orderly(
                 from = st.queue_at(q, batch.min_offset, batch.max_offset).frontier;
                 continue;
             }
+            // The read sees messages appended since the bounds were taken; judging the
+            // frontier against the older bound would truncate the leases just made.
+            max_offset = max_offset.max(batch.max_offset);
             if batch.messages.is_empty() {
                 break;
             }

@@ -393,7 +393,7 @@ fn collect_concurrently(
 
     // 2. Messages never delivered to the group.
     for q in queues(st, pass.topic, pass.req.queue_id) {
-        let (min, max_offset) = store.queue_offsets(store_topic, q);
+        let (min, mut max_offset) = store.queue_offsets(store_topic, q);
         let mut from = st.queue_at(q, min, max_offset).frontier;
         while !pass.full() && pass.scanned < pass.max_scan && from < max_offset {
             let want = match pass.req.filter {
@@ -405,6 +405,9 @@ fn collect_concurrently(
                 from = st.queue_at(q, batch.min_offset, batch.max_offset).frontier;
                 continue;
             }
+            // The read sees messages appended since the bounds were taken; judging the
+            // frontier against the older bound would truncate the leases just made.
+            max_offset = max_offset.max(batch.max_offset);
             if batch.messages.is_empty() {
                 break;
             }

@@ -471,3 +471,80 @@ async fn receive_limits_are_refused_with_their_codes() {
         "group and topic of different accounts"
     );
 }
+
+/// Sends racing with receives: a receive that reads messages appended after it took the
+/// queue's bounds must still hold its leases, so nothing is delivered twice and every ack
+/// finds its delivery.
+async fn deliver_each_once_while_sending(orderly: bool) {
+    let env = Env::new();
+    let t = if orderly {
+        common::typed_topic("race", petrel_broker::MessageType::Fifo, 1)
+    } else {
+        common::typed_topic("race", petrel_broker::MessageType::Normal, 1)
+    };
+    let g = group("g");
+    const SENDERS: usize = 8;
+    const PER_SENDER: usize = 300;
+    let mut senders = tokio::task::JoinSet::new();
+    for s in 0..SENDERS {
+        let (broker, t) = (env.broker.clone(), t.clone());
+        senders.spawn(async move {
+            for i in 0..PER_SENDER {
+                let id = format!("s{s}-{i}");
+                // One message group per message: FIFO then blocks nothing.
+                let m = if orderly {
+                    common::fifo_msg(&id, &id)
+                } else {
+                    msg(&id, "x")
+                };
+                broker.send(&t, vec![m]).await.unwrap();
+                // Paced, so receivers wait at the head of the queue, where a read overtakes
+                // the bounds the receive started with.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+    }
+    let total = SENDERS * PER_SENDER;
+    let mut receivers = tokio::task::JoinSet::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    for _ in 0..2 {
+        let (broker, t, g, seen) = (env.broker.clone(), t.clone(), g.clone(), seen.clone());
+        receivers.spawn(async move {
+            let r = ReceiveRequest {
+                orderly,
+                ..req(4, 60_000, 100)
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while seen.lock().unwrap().len() < total && Instant::now() < deadline {
+                let got = broker.receive(&g, &t, &r).await.unwrap();
+                for d in &got {
+                    seen.lock().unwrap().push(d.message.message_id.clone());
+                    broker
+                        .ack(&g, &t, &d.receipt_handle)
+                        .await
+                        .unwrap_or_else(|e| panic!("ack of {}: {e}", d.message.message_id));
+                }
+            }
+        });
+    }
+    while let Some(r) = senders.join_next().await {
+        r.unwrap();
+    }
+    while let Some(r) = receivers.join_next().await {
+        r.unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), total, "every message delivered");
+    assert_eq!(seen.len(), total, "no message delivered twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_sent_during_a_receive_are_delivered_once() {
+    deliver_each_once_while_sending(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifo_messages_sent_during_an_orderly_receive_are_delivered_once() {
+    deliver_each_once_while_sending(true).await;
+}
