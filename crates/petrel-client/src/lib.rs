@@ -22,6 +22,7 @@
 //! ```
 
 mod account;
+mod dead_letters;
 mod error;
 mod policies;
 mod ram;
@@ -33,6 +34,7 @@ pub use account::{
     Activation, CallerIdentity, ONS_VERSION, PolicyAttachment, RM_VERSION, ResourceGroup,
     STS_VERSION,
 };
+pub use dead_letters::{DeadLetter, DeadLetterPage, FoundList, Property, PropertyList};
 pub use error::{AccessDeniedDetail, ApiError, ClientError};
 pub use policies::{
     AttachedPolicy, Grant, GrantRequest, Policy, PolicyType, PolicyVersion, Principal, Scope,

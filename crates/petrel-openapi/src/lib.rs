@@ -11,6 +11,7 @@ mod dispatch;
 mod envelope;
 mod error;
 mod ons;
+mod ons_dlq;
 mod page;
 mod ram;
 mod request;

@@ -1,6 +1,6 @@
-//! ONS 2019-02-14: `OpenOnsService`, the activation switch of the messaging service. Activating
-//! an account that already is answers `OrderOpend`, as Alibaba does (Terraform treats that code
-//! as success).
+//! ONS 2019-02-14: `OpenOnsService`, the activation switch of the messaging service, and (in
+//! `ons_dlq`) the dead-letter operations. Activating an account that already is answers
+//! `OrderOpend`, as Alibaba does (Terraform treats that code as success).
 
 use petrel_model::ErrorCode;
 use serde_json::{Value, json};
@@ -12,7 +12,10 @@ use crate::error::ApiError;
 pub(crate) const PRODUCT: Product = Product {
     version: "2019-02-14",
     style: Style::Rpc,
-    ops: &[&[rpc("OpenOnsService", open_ons_service)]],
+    ops: &[
+        &[rpc("OpenOnsService", open_ons_service)],
+        crate::ons_dlq::OPS,
+    ],
 };
 
 fn open_ons_service(ctx: &Ctx<'_>) -> Result<Value, ApiError> {

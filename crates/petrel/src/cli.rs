@@ -14,6 +14,7 @@ use crate::commands::bench::BenchArgs;
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::configure::ConfigureArgs;
 use crate::commands::consumer_group::GroupCommand;
+use crate::commands::dlq::DlqCommand;
 use crate::commands::grant::GrantArgs;
 use crate::commands::instance::InstanceCommand;
 use crate::commands::lag::LagArgs;
@@ -71,6 +72,8 @@ pub enum Command {
     Lag(WithArgs<LagArgs>),
     /// Stored messages of a topic: find and show them (running server only).
     Message(WithTarget<MessageCommand>),
+    /// Dead letters of a consumer group: list, show, re-send (running server only).
+    Dlq(WithTarget<DlqCommand>),
     /// Consumer group progress: reset it to the latest message or a time (running server only).
     Offset(WithTarget<OffsetCommand>),
     /// Would a principal be allowed an action on a resource, and which statement decides?
@@ -103,6 +106,7 @@ impl Command {
             Command::Group(c) => c.target.format(),
             Command::Lag(c) => c.target.format(),
             Command::Message(c) => c.target.format(),
+            Command::Dlq(c) => c.target.format(),
             Command::Offset(c) => c.target.format(),
             Command::Simulate(c) => c.target.format(),
             Command::WhoCan(c) => c.target.format(),

@@ -246,6 +246,62 @@ fn a_message_nacked_every_time_is_delivered_exactly_max_attempts_times() {
         .map(|m| m["delivery_attempt"].as_i64().unwrap())
         .collect();
     assert_eq!(attempts, vec![1, 2, 3], "{}", got.describe());
+
+    // The dead letter is listed and shown with its attempts, then re-sent: the group gets the
+    // message again from attempt 1, and the dead letter records the re-send.
+    let id = sent.sent()[0].clone();
+    let page = p.remote(&["dlq", "list", "--instance", "inst", "--group", "GID_dlq"]);
+    let letters = page["MsgFoundList"]["OnsRestMessageDo"].as_array().unwrap();
+    assert_eq!(letters.len(), 1, "{page}");
+    assert_eq!(letters[0]["MsgId"], id.as_str());
+    assert_eq!(letters[0]["Topic"], "t-dlq");
+    assert_eq!(letters[0]["ReconsumeTimes"], 3);
+    let letter = p.remote(&[
+        "dlq",
+        "get",
+        "--instance",
+        "inst",
+        "--group",
+        "GID_dlq",
+        &id,
+    ]);
+    let reason = letter["PropertyList"]["MessageProperty"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["Name"] == "DLQ_REASON")
+        .map(|p| p["Value"].clone());
+    assert_eq!(reason, Some("MAX_ATTEMPTS".into()), "{letter}");
+    p.remote(&[
+        "dlq",
+        "resend",
+        "--instance",
+        "inst",
+        "--group",
+        "GID_dlq",
+        &id,
+    ]);
+    let again = p.consume(Sdk::Node, "inst", "t-dlq", "GID_dlq", 1).run();
+    again.assert_ok();
+    assert_eq!(again.received()[0]["message_id"], id.as_str());
+    assert_eq!(again.received()[0]["delivery_attempt"], 1);
+    let letter = p.remote(&[
+        "dlq",
+        "get",
+        "--instance",
+        "inst",
+        "--group",
+        "GID_dlq",
+        &id,
+    ]);
+    assert!(
+        letter["PropertyList"]["MessageProperty"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["Name"] == "DLQ_RESENT_AT"),
+        "{letter}"
+    );
 }
 
 #[test]
@@ -430,5 +486,83 @@ fn pending_delay_half_and_in_flight_messages_survive_a_sigkill() {
     assert_eq!(
         bodies(&committed),
         ["half-0", "second-0"].map(str::to_owned).into()
+    );
+}
+
+#[test]
+fn fifo_order_and_delivery_attempts_survive_a_sigkill() {
+    let mut p = prepared(
+        &[("t-k-fifo", "FIFO"), ("t-k-dlq", "NORMAL")],
+        &[
+            ("GID_kf", &["--orderly"]),
+            ("GID_kd", &["--max-retries", "2"]),
+        ],
+    );
+    p.start();
+    // Nine messages over three message groups; each group's head is received and left
+    // unacknowledged, so the server dies with every group blocked behind an in-flight message.
+    p.produce(Sdk::Python, "inst", "t-k-fifo", 9)
+        .arg("--message-group", "order")
+        .arg("--message-groups", 3)
+        .arg("--body-prefix", "py-")
+        .run()
+        .assert_ok();
+    let heads = p
+        .consume(Sdk::Python, "inst", "t-k-fifo", "GID_kf", 3)
+        .arg("--invisible-secs", 10)
+        .flag("--no-ack")
+        .run();
+    heads.assert_ok();
+    assert_eq!(
+        bodies(&heads),
+        ["py-0", "py-1", "py-2"].map(str::to_owned).into(),
+        "{}",
+        heads.describe()
+    );
+    // A message nacked twice (attempts 1 and 2 of its 3).
+    p.produce(Sdk::Python, "inst", "t-k-dlq", 1)
+        .run()
+        .assert_ok();
+    let nacked = p
+        .consume(Sdk::Python, "inst", "t-k-dlq", "GID_kd", 2)
+        .arg("--mode", "push")
+        .arg("--timeout-secs", 25)
+        .flag("--no-ack")
+        .run();
+    nacked.assert_ok();
+
+    p.kill_hard();
+    p.start();
+
+    // Every group resumes with its head (a second attempt) and keeps its order.
+    let after = p
+        .consume(Sdk::Node, "inst", "t-k-fifo", "GID_kf", 9)
+        .arg("--timeout-secs", 60)
+        .run();
+    after.assert_ok();
+    let per_group = assert_fifo_per_group(&after);
+    assert_eq!(per_group.values().sum::<usize>(), 9, "{}", after.describe());
+    for m in after.received() {
+        let head = ["py-0", "py-1", "py-2"].contains(&m["body"].as_str().unwrap());
+        assert_eq!(m["delivery_attempt"], if head { 2 } else { 1 }, "{m}");
+    }
+    // The nacked message has exactly one attempt left, then it is a dead letter.
+    let last = p
+        .consume(Sdk::Python, "inst", "t-k-dlq", "GID_kd", 2)
+        .arg("--mode", "push")
+        .arg("--timeout-secs", 25)
+        .flag("--no-ack")
+        .run();
+    assert_eq!(last.code, 3, "{}", last.describe());
+    let attempts: Vec<i64> = last
+        .received()
+        .iter()
+        .map(|m| m["delivery_attempt"].as_i64().unwrap())
+        .collect();
+    assert_eq!(attempts, vec![3], "{}", last.describe());
+    let page = p.remote(&["dlq", "list", "--instance", "inst", "--group", "GID_kd"]);
+    assert_eq!(
+        page["MsgFoundList"]["OnsRestMessageDo"][0]["ReconsumeTimes"], 3,
+        "{page}"
     );
 }

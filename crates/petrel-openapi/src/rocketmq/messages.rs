@@ -33,7 +33,7 @@ pub(crate) const OPS: &[Op] = &[
     ),
 ];
 
-pub(super) fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
+pub(crate) fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
     ctx.broker.ok_or_else(|| {
         ApiError::new(
             503,
@@ -43,7 +43,7 @@ pub(super) fn broker<'a>(ctx: &Ctx<'a>) -> Result<&'a Arc<Broker>, ApiError> {
     })
 }
 
-pub(super) fn broker_error(e: BrokerError) -> ApiError {
+pub(crate) fn broker_error(e: BrokerError) -> ApiError {
     match e {
         BrokerError::Unsupported(what) => ApiError::new(400, "OperationNotSupported", what),
         e if e.rocketmq_code() < 50000 => ApiError::invalid("Message", e.to_string()),
@@ -52,7 +52,7 @@ pub(super) fn broker_error(e: BrokerError) -> ApiError {
 }
 
 /// Runs a broker future from the blocking thread the operation runs on.
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Handle::current().block_on(f)
 }
 

@@ -5,6 +5,8 @@
 
 mod groups;
 mod instances;
+pub(crate) use messages::{block_on, broker, broker_error};
+
 mod messages;
 mod query;
 mod topics;

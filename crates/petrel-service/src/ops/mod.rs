@@ -5,6 +5,7 @@ pub mod access_keys;
 pub mod activation;
 pub mod authn;
 pub mod data_plane;
+pub mod dead_letters;
 pub mod grants;
 pub mod groups;
 pub mod instances;

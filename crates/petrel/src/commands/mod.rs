@@ -12,6 +12,7 @@ pub mod bench;
 pub mod completions;
 pub mod configure;
 pub mod consumer_group;
+pub mod dlq;
 pub mod grant;
 pub mod instance;
 pub mod lag;

@@ -398,6 +398,29 @@ impl Petrel {
         serde_json::from_str(&stdout).unwrap_or(Value::String(stdout))
     }
 
+    /// Runs `petrel ARGS --endpoint <api> --output json` against the running server, signed
+    /// with the root's AccessKey, and returns its JSON answer.
+    pub fn remote(&self, args: &[&str]) -> Value {
+        let server = self.server.as_ref().expect("a running server");
+        let out = Command::new(petrel_bin())
+            .args(args)
+            .args(["--endpoint", &server.url(""), "--output", "json"])
+            .env("PETREL_ACCESS_KEY_ID", &self.root.id)
+            .env("PETREL_ACCESS_KEY_SECRET", &self.root.secret)
+            .env("HOME", self.home())
+            .env_remove("PETREL_PROFILE")
+            .output()
+            .expect("run petrel");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "petrel {args:?} failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: no json ({e}): {stdout}"))
+    }
+
     /// Creates a RAM user with an AccessKey.
     pub fn user_with_key(&self, name: &str) -> Key {
         self.cli(&["user", "create", name]);
