@@ -237,6 +237,7 @@ impl GroupTopicStats {
 pub struct Broker {
     inner: Arc<Inner>,
     background: Mutex<Vec<JoinHandle<()>>>,
+    subscriptions: crate::subscriptions::Subscriptions,
 }
 
 impl Broker {
@@ -294,7 +295,13 @@ impl Broker {
         Ok(Broker {
             inner,
             background: Mutex::new(tasks),
+            subscriptions: crate::subscriptions::Subscriptions::default(),
         })
+    }
+
+    /// Which groups consume which topics, as their clients report it.
+    pub fn subscriptions(&self) -> &crate::subscriptions::Subscriptions {
+        &self.subscriptions
     }
 
     /// The configuration in use.

@@ -53,6 +53,8 @@
 //!   delivery); see the `receipt` module.
 //! * **Filters**: tag expressions and SQL92 expressions on user properties ([`Filter`]);
 //!   messages a group's filter rejects count as consumed by that group.
+//! * **Subscriptions** ([`Broker::subscriptions`]): which groups consume which topics with
+//!   which filters, as their clients report it (in memory; see the `subscriptions` module).
 //! * **Lag**: [`Broker::group_topic_stats`] (ready, in flight, oldest unfinished message's
 //!   store time — unknown is `None`, never zero).
 //! * **Query** (`query`): a topic's messages by id, by key (bounded, newest first) or by
@@ -136,6 +138,7 @@ mod receive;
 mod retry;
 mod send;
 mod settle;
+mod subscriptions;
 mod timer;
 mod txn;
 mod validate;
@@ -158,6 +161,10 @@ pub use petrel_store::{Store, StoreConfig};
 pub use query::{DeliveryState, GroupDelivery, MAX_QUERY_MESSAGES, MessagePage, QueriedMessage};
 pub use receive::ReceiveRequest;
 pub use retry::{Backoff, DEFAULT_BACKOFF_TABLE_SECS, DEFAULT_MAX_ATTEMPTS, RetryPolicy};
+pub use subscriptions::{
+    ClientInfo, FilterSpec, ONLINE_WINDOW, SubscribedClient, Subscription, SubscriptionError,
+    Subscriptions,
+};
 pub use txn::{TransactionCheck, TransactionResolution};
 
 // Compile-time check that the handle is shareable and its futures can run on tonic's

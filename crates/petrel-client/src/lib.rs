@@ -28,6 +28,7 @@ mod policies;
 mod ram;
 mod rocketmq;
 pub mod sign;
+mod subscriptions;
 mod transport;
 
 pub use account::{
@@ -48,4 +49,5 @@ pub use rocketmq::{
     MessagePaging, MessageQuery, NewConsumerGroup, NewInstance, ROCKETMQ_VERSION, ResetOffset,
     RetryPolicy, TestMessage, Topic,
 };
+pub use subscriptions::{Connection, SubscriptionClient, SubscriptionInfo};
 pub use transport::{Client, Credentials, Endpoint, USER_AGENT};

@@ -209,11 +209,11 @@ pub enum ResetOffset {
     Time(String),
 }
 
-fn instance_path(instance: &str) -> String {
+pub(crate) fn instance_path(instance: &str) -> String {
     format!("/instances/{}", encode(instance))
 }
 
-fn topic_path(instance: &str, topic: &str) -> String {
+pub(crate) fn topic_path(instance: &str, topic: &str) -> String {
     format!("{}/topics/{}", instance_path(instance), encode(topic))
 }
 
@@ -221,7 +221,7 @@ fn messages_path(instance: &str, topic: &str) -> String {
     format!("{}/messages", topic_path(instance, topic))
 }
 
-fn group_path(instance: &str, group: &str) -> String {
+pub(crate) fn group_path(instance: &str, group: &str) -> String {
     format!(
         "{}/consumerGroups/{}",
         instance_path(instance),
@@ -230,7 +230,7 @@ fn group_path(instance: &str, group: &str) -> String {
 }
 
 impl Client {
-    async fn rocketmq(
+    pub(crate) async fn rocketmq(
         &self,
         action: &str,
         method: &str,

@@ -194,6 +194,10 @@ impl MessagingService for Frontend {
                 self.shared
                     .sessions
                     .touch(&caller.account_id, &meta.client_id, Some(client_type));
+                self.shared
+                    .broker
+                    .subscriptions()
+                    .heartbeat(&caller.account_id, &meta.client_id);
                 status::ok()
             }
             Err(f) => f.status(),
@@ -345,6 +349,10 @@ impl MessagingService for Frontend {
                 self.shared
                     .sessions
                     .remove(&caller.account_id, &meta.client_id);
+                self.shared
+                    .broker
+                    .subscriptions()
+                    .client_gone(&caller.account_id, &meta.client_id);
                 status::ok()
             }
             Err(f) => f.status(),

@@ -38,6 +38,7 @@ mod send;
 mod session;
 mod settings;
 mod status;
+mod subscribers;
 mod telemetry;
 mod transaction;
 

@@ -116,6 +116,17 @@ async fn receive(
         .sessions
         .touch(&caller.account_id, &meta.client_id, None);
 
+    crate::subscribers::report_receive(
+        shared,
+        &caller.account_id,
+        meta,
+        (
+            sub.group_ref.instance(),
+            sub.group_ref.name(),
+            sub.topic_ref.name(),
+        ),
+        req.filter_expression.as_ref(),
+    );
     let filter = filter(req.filter_expression)?;
     let max_batch = shared.broker.config().max_batch_size;
     let batch_size = u32::try_from(req.batch_size)

@@ -148,6 +148,13 @@ impl Sessions {
         out
     }
 
+    /// The SDK the client's settings named.
+    pub fn user_agent(&self, account: &str, client_id: &str) -> Option<v2::Ua> {
+        self.lock()
+            .get(&(account.to_owned(), client_id.to_owned()))
+            .and_then(|s| s.settings.as_ref()?.user_agent.clone())
+    }
+
     /// Drops the session of a terminating client.
     pub fn remove(&self, account: &str, client_id: &str) {
         self.lock()

@@ -104,7 +104,20 @@ async fn settings_reply(
     tx: &TelemetrySender,
 ) -> Option<Result<v2::TelemetryCommand, tonic::Status>> {
     let facts = match &client.pub_sub {
-        Some(PubSub::Subscription(s)) => group_facts(shared, caller, meta, s).await,
+        Some(PubSub::Subscription(s)) => match group_facts(shared, caller, meta, s).await {
+            Some((facts, instance)) => {
+                crate::subscribers::report_settings(
+                    shared,
+                    &caller.account_id,
+                    &instance,
+                    meta,
+                    &client,
+                    s,
+                );
+                facts
+            }
+            None => GroupFacts::default(),
+        },
         _ => GroupFacts::default(),
     };
     let reply = settings::reply(&client, &facts, shared.broker.config().max_body_bytes)?;
@@ -117,17 +130,16 @@ async fn settings_reply(
     }))
 }
 
-/// The consumer group's order and retry policy, when the caller may subscribe as it; the
-/// defaults otherwise (a settings reply is never refused for this: receive decides access).
+/// The consumer group's order and retry policy and its instance, when the caller may
+/// subscribe as it; `None` otherwise (the reply then uses the defaults: a settings reply is
+/// never refused for this, receive decides access).
 async fn group_facts(
     shared: &Shared,
     caller: &Caller,
     meta: &CallMeta,
     sub: &v2::Subscription,
-) -> GroupFacts {
-    let Some(group) = sub.group.as_ref().filter(|g| !g.name.is_empty()) else {
-        return GroupFacts::default();
-    };
+) -> Option<(GroupFacts, String)> {
+    let group = sub.group.as_ref().filter(|g| !g.name.is_empty())?;
     let instance = match meta.namespace_or(&group.resource_namespace) {
         Some(ns) => ns.to_owned(),
         None => {
@@ -136,13 +148,7 @@ async fn group_facts(
                 .iter()
                 .filter_map(|s| s.topic.as_ref())
                 .find(|t| !t.name.is_empty());
-            let Some(topic) = topic else {
-                return GroupFacts::default();
-            };
-            match shared.resolve_instance(caller, &topic.name).await {
-                Ok(i) => i,
-                Err(_) => return GroupFacts::default(),
-            }
+            shared.resolve_instance(caller, &topic?.name).await.ok()?
         }
     };
     let service = shared.service.clone();
@@ -160,11 +166,12 @@ async fn group_facts(
             .catalog()
             .read(|tx| tx.get_consumer_group(&caller.account_id, &instance, &name))
             .map_err(petrel_service::ServiceError::from)?;
-        Ok(GroupFacts::from(&g))
+        Ok((GroupFacts::from(&g), instance))
     })
     .await;
-    found.unwrap_or_else(|f| {
-        tracing::debug!(client_id = %meta.client_id, reason = %f.message, "consumer settings use the default group facts");
-        GroupFacts::default()
-    })
+    found
+        .map_err(|f| {
+            tracing::debug!(client_id = %meta.client_id, reason = %f.message, "consumer settings use the default group facts");
+        })
+        .ok()
 }

@@ -24,6 +24,7 @@ use crate::commands::output::OutputFormat;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::resource_group::RgCommand;
 use crate::commands::simulate::{SimulateArgs, WhoCanArgs};
+use crate::commands::subscription::SubscriptionCommand;
 use crate::commands::topic::TopicCommand;
 use crate::commands::user::UserCommand;
 use crate::commands::user_group::UserGroupCommand;
@@ -68,6 +69,8 @@ pub enum Command {
     Topic(WithTarget<TopicCommand>),
     /// Consumer groups.
     Group(WithTarget<GroupCommand>),
+    /// Which groups consume which topics, and their online clients (running server only).
+    Subscription(WithTarget<SubscriptionCommand>),
     /// How far a consumer group is behind on a topic (running server only).
     Lag(WithArgs<LagArgs>),
     /// Stored messages of a topic: find and show them (running server only).
@@ -107,6 +110,7 @@ impl Command {
             Command::Lag(c) => c.target.format(),
             Command::Message(c) => c.target.format(),
             Command::Dlq(c) => c.target.format(),
+            Command::Subscription(c) => c.target.format(),
             Command::Offset(c) => c.target.format(),
             Command::Simulate(c) => c.target.format(),
             Command::WhoCan(c) => c.target.format(),

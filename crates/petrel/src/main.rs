@@ -29,6 +29,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Lag(c) => commands::lag::run(&c.target, &c.args),
         cli::Command::Message(c) => commands::message::run(&c.target, c.command),
         cli::Command::Dlq(c) => commands::dlq::run(&c.target, c.command),
+        cli::Command::Subscription(c) => commands::subscription::run(&c.target, c.command),
         cli::Command::Offset(c) => commands::offset::run(&c.target, c.command),
         cli::Command::Simulate(c) => commands::simulate::simulate(&c.target, &c.args),
         cli::Command::WhoCan(c) => commands::simulate::who_can(&c.target, &c.args),

@@ -9,6 +9,7 @@ pub(crate) use messages::{block_on, broker, broker_error};
 
 mod messages;
 mod query;
+mod subscriptions;
 mod topics;
 
 use serde_json::{Value, json};
@@ -27,6 +28,7 @@ pub(crate) const PRODUCT: Product = Product {
         groups::OPS,
         messages::OPS,
         query::OPS,
+        subscriptions::OPS,
     ],
 };
 

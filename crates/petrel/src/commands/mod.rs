@@ -23,6 +23,7 @@ pub mod policy;
 pub mod remote;
 pub mod resource_group;
 pub mod simulate;
+pub mod subscription;
 pub mod topic;
 pub mod user;
 pub mod user_group;

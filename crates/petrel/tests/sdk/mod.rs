@@ -398,11 +398,9 @@ impl Petrel {
         serde_json::from_str(&stdout).unwrap_or(Value::String(stdout))
     }
 
-    /// Runs `petrel ARGS --endpoint <api> --output json` against the running server, signed
-    /// with the root's AccessKey, and returns its JSON answer.
-    pub fn remote(&self, args: &[&str]) -> Value {
+    fn remote_output(&self, args: &[&str]) -> std::process::Output {
         let server = self.server.as_ref().expect("a running server");
-        let out = Command::new(petrel_bin())
+        Command::new(petrel_bin())
             .args(args)
             .args(["--endpoint", &server.url(""), "--output", "json"])
             .env("PETREL_ACCESS_KEY_ID", &self.root.id)
@@ -410,7 +408,28 @@ impl Petrel {
             .env("HOME", self.home())
             .env_remove("PETREL_PROFILE")
             .output()
-            .expect("run petrel");
+            .expect("run petrel")
+    }
+
+    /// Runs `petrel ARGS` like [`Petrel::remote`] and requires it to fail; returns what it
+    /// printed.
+    #[allow(dead_code, reason = "not every test binary uses it")]
+    pub fn remote_fails(&self, args: &[&str]) -> String {
+        let out = self.remote_output(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "petrel {args:?} succeeded: {text}");
+        text
+    }
+
+    /// Runs `petrel ARGS --endpoint <api> --output json` against the running server, signed
+    /// with the root's AccessKey, and returns its JSON answer.
+    #[allow(dead_code, reason = "not every test binary uses it")]
+    pub fn remote(&self, args: &[&str]) -> Value {
+        let out = self.remote_output(args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -441,6 +460,16 @@ impl Petrel {
 
     pub fn kill_hard(&mut self) {
         self.server.take().expect("a running server").kill_hard();
+    }
+
+    /// host:port of the running server's HTTP port (management API).
+    #[allow(dead_code, reason = "not every test binary uses it")]
+    pub fn http_addr(&self) -> String {
+        self.server
+            .as_ref()
+            .expect("a running server")
+            .http_addr
+            .clone()
     }
 
     pub fn endpoint(&self) -> String {
