@@ -56,6 +56,8 @@ def main():
     r["user"] = {"name": user.user_name, "display": user.display_name, "id": user.user_id}
     key = root.ram.create_access_key(ram.CreateAccessKeyRequest(user_name="dev")).body.access_key
     r["key_status"] = key.status
+    # The RocketMQ client test uses this key after the program ends.
+    r["dev_key"] = {"id": key.access_key_id, "secret": key.access_key_secret}
     profile = root.ram.create_login_profile(
         ram.CreateLoginProfileRequest(
             user_name="dev", password="Str0ng-Passw0rd", password_reset_required=True

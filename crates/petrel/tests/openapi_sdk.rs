@@ -14,6 +14,7 @@
 )]
 
 mod common;
+mod sdk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +41,11 @@ fn sdk_python() -> PathBuf {
 
 /// Starts a fresh server and runs `tests/openapi/<program>` against it as the root.
 fn run_program(program: &str) -> Value {
+    run_program_keeping_server(program).0
+}
+
+/// As [`run_program`], and the server, still running, with its temporary directory.
+fn run_program_keeping_server(program: &str) -> (Value, Server, tempfile::TempDir) {
     let python = sdk_python();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -70,8 +76,7 @@ fn run_program(program: &str) -> Value {
     let last = stdout.lines().last().unwrap_or_default();
     let report: Value = serde_json::from_str(last)
         .unwrap_or_else(|e| panic!("{program} printed no JSON report ({e}):\n{stdout}\n{stderr}"));
-    drop(server);
-    report
+    (report, server, tmp)
 }
 
 /// `(status, code)` of a recorded SDK exception.
@@ -88,7 +93,7 @@ fn refusal(report: &Value, key: &str) -> (u64, String) {
 
 #[test]
 fn the_product_page_workflow_runs_through_the_official_sdks() {
-    let r = run_program("workflow.py");
+    let (r, server, tmp) = run_program_keeping_server("workflow.py");
 
     let (status, code) = refusal(&r, "before_activation");
     assert_eq!((status, code.as_str()), (403, "ServiceNotActivated"));
@@ -182,6 +187,28 @@ fn the_product_page_workflow_runs_through_the_official_sdks() {
     assert_eq!(r["simulate_a"]["policy"], "TopicManager");
     assert_eq!(r["simulate_a"]["scope"], "ResourceGroup");
     assert_eq!(r["simulate_b"]["decision"], "ImplicitDeny");
+
+    // The AccessKey made through the RAM SDK, used by the official RocketMQ Python client:
+    // AliyunMQPubOnlyAccess lets it send and not receive.
+    let dev = sdk::Key {
+        id: r["dev_key"]["id"].as_str().unwrap().to_owned(),
+        secret: r["dev_key"]["secret"].as_str().unwrap().to_owned(),
+    };
+    let home = tmp.path().join("client-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let clients = sdk::Target::new(server.grpc_addr.clone(), dev.clone(), home);
+    let instance = r["instance_b"].as_str().unwrap();
+    let sent = clients
+        .produce(sdk::Sdk::Python, instance, "root-topic", 1)
+        .run();
+    sent.assert_ok();
+    assert_eq!(sent.sent().len(), 1, "{}", sent.describe());
+    clients
+        .consume(sdk::Sdk::Python, instance, "root-topic", "GID_root", 1)
+        .arg("--timeout-secs", 10)
+        .run()
+        .assert_refused(sdk::Code::Forbidden, &["implicit deny", "mq:SUB"]);
+    drop(server);
 }
 
 #[test]

@@ -413,7 +413,6 @@ impl Petrel {
 
     /// Runs `petrel ARGS` like [`Petrel::remote`] and requires it to fail; returns what it
     /// printed.
-    #[allow(dead_code, reason = "not every test binary uses it")]
     pub fn remote_fails(&self, args: &[&str]) -> String {
         let out = self.remote_output(args);
         let text = format!(
@@ -427,7 +426,6 @@ impl Petrel {
 
     /// Runs `petrel ARGS --endpoint <api> --output json` against the running server, signed
     /// with the root's AccessKey, and returns its JSON answer.
-    #[allow(dead_code, reason = "not every test binary uses it")]
     pub fn remote(&self, args: &[&str]) -> Value {
         let out = self.remote_output(args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -463,7 +461,6 @@ impl Petrel {
     }
 
     /// host:port of the running server's HTTP port (management API).
-    #[allow(dead_code, reason = "not every test binary uses it")]
     pub fn http_addr(&self) -> String {
         self.server
             .as_ref()
@@ -523,6 +520,15 @@ pub struct Target {
 }
 
 impl Target {
+    /// Clients of the gRPC `endpoint` signing as `root` by default, with `$HOME` in `home`.
+    pub fn new(endpoint: String, root: Key, home: PathBuf) -> Target {
+        Target {
+            endpoint,
+            root,
+            home,
+        }
+    }
+
     fn call(&self, sdk: Sdk, verb: &str, instance: &str, topic: &str, count: usize) -> Call {
         let mut call = Call {
             sdk,
