@@ -11,6 +11,7 @@ mod authorize;
 mod bootstrap;
 mod caller;
 mod error;
+mod metrics;
 mod ops;
 mod pipeline;
 mod resource;
@@ -47,6 +48,7 @@ pub struct Service {
     catalog: Catalog,
     config: ServiceConfig,
     cache: PolicyCache,
+    metrics: metrics::ServiceMetrics,
 }
 
 impl Service {
@@ -56,6 +58,7 @@ impl Service {
             catalog,
             config,
             cache: PolicyCache::default(),
+            metrics: metrics::ServiceMetrics::default(),
         }
     }
 
