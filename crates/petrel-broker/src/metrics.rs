@@ -279,7 +279,7 @@ impl Broker {
         e.sample(&[], self.pending_transactions() as u64);
         e.family(
             "petrel_broker_consumer_progress_entries",
-            "(group, topic) pairs the broker keeps consumer progress for.",
+            "(group, topic) pairs the broker keeps consumer progress for (including its own).",
             Kind::Gauge,
         );
         e.sample(&[], subs.len() as u64);

@@ -11,4 +11,4 @@ mod exposition;
 mod primitives;
 
 pub use exposition::{CONTENT_TYPE, Exposition, Kind};
-pub use primitives::{Counter, Histogram, HistogramSnapshot, LabeledCounters};
+pub use primitives::{Counter, Histogram, HistogramSnapshot, LabeledCounters, LabeledHistograms};

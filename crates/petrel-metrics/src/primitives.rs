@@ -144,6 +144,49 @@ impl LabeledCounters {
     }
 }
 
+/// Histograms keyed by a small set of label values (latency per front end and operation),
+/// created on first use. Recording takes a mutex for the lookup; meant for per-request, not
+/// per-message, events.
+#[derive(Debug)]
+pub struct LabeledHistograms {
+    bounds: &'static [u64],
+    histograms: Mutex<BTreeMap<Vec<String>, std::sync::Arc<Histogram>>>,
+}
+
+impl LabeledHistograms {
+    /// Histograms with the given ascending upper bounds.
+    pub fn new(bounds: &'static [u64]) -> Self {
+        LabeledHistograms {
+            bounds,
+            histograms: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Records `value` in the histogram of `labels`.
+    pub fn observe(&self, labels: &[&str], value: u64) {
+        let h = {
+            let mut map = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
+            let key: Vec<String> = labels.iter().map(|s| (*s).to_owned()).collect();
+            let key = if map.len() >= MAX_LABEL_SETS && !map.contains_key(&key) {
+                labels.iter().map(|_| "other".to_owned()).collect()
+            } else {
+                key
+            };
+            std::sync::Arc::clone(
+                map.entry(key)
+                    .or_insert_with(|| std::sync::Arc::new(Histogram::new(self.bounds))),
+            )
+        };
+        h.observe(value);
+    }
+
+    /// Every label set with its histogram's state, sorted by labels.
+    pub fn snapshot(&self) -> Vec<(Vec<String>, HistogramSnapshot)> {
+        let map = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().map(|(k, h)| (k.clone(), h.snapshot())).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
+use crate::metrics::MetricsAccess;
 
 /// The flush mode as written in configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -32,6 +33,8 @@ pub struct Config {
     pub segment_bytes: u64,
     pub retention_hours: u64,
     pub region: String,
+    pub metrics_access: MetricsAccess,
+    pub slow_request_ms: u64,
 }
 
 /// The TOML file: every key optional, unknown keys refused so that typos surface.
@@ -46,6 +49,8 @@ struct FileConfig {
     segment_bytes: Option<u64>,
     retention_hours: Option<u64>,
     region: Option<String>,
+    metrics_access: Option<MetricsAccess>,
+    slow_request_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -59,6 +64,8 @@ impl Default for Config {
             segment_bytes: 1 << 30,
             retention_hours: 72,
             region: "cn-hangzhou".to_owned(),
+            metrics_access: MetricsAccess::Local,
+            slow_request_ms: 200,
         }
     }
 }
@@ -109,6 +116,12 @@ impl Config {
         if let Some(v) = &args.log {
             config.log.clone_from(v);
         }
+        if let Some(v) = args.metrics_access {
+            config.metrics_access = v;
+        }
+        if let Some(v) = args.slow_request_ms {
+            config.slow_request_ms = v;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -154,6 +167,12 @@ impl Config {
         }
         if let Some(v) = file.region {
             self.region = v;
+        }
+        if let Some(v) = file.metrics_access {
+            self.metrics_access = v;
+        }
+        if let Some(v) = file.slow_request_ms {
+            self.slow_request_ms = v;
         }
         Ok(())
     }

@@ -83,11 +83,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             let _ = stop.send(true);
         })
     };
+    let slow_request = Duration::from_millis(config.slow_request_ms);
     let app = petrel_openapi::router_with(
         service.clone(),
         Some(broker.clone()),
-        petrel_openapi::OpenApiConfig::default(),
+        petrel_openapi::OpenApiConfig {
+            slow_request,
+            ..petrel_openapi::OpenApiConfig::default()
+        },
     )
+    .merge(crate::metrics::router(
+        service.clone(),
+        broker.clone(),
+        store.clone(),
+        config.metrics_access,
+    ))
     .merge(petrel_console::router(
         service.clone(),
         Some(broker.clone()),
@@ -95,6 +105,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let http_server = {
         let stop = stop_servers.clone();
         async move {
+            // The peer address feeds `/metrics` access and the `acs:SourceIp` condition.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let r = axum::serve(http, app)
                 .with_graceful_shutdown(stopped(servers_stopping.clone()))
                 .await
@@ -112,7 +124,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 grpc,
                 service,
                 broker,
-                petrel_grpc::GrpcConfig::default(),
+                petrel_grpc::GrpcConfig {
+                    slow_request,
+                    ..petrel_grpc::GrpcConfig::default()
+                },
                 stopped(servers_stopping),
             )
             .await
