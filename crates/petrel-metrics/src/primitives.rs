@@ -1,9 +1,11 @@
 //! Counters and histograms: plain atomics, recorded with relaxed ordering (a scrape needs each
 //! number to be eventually right, not a consistent cut across numbers).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A monotonically increasing count.
 #[derive(Debug, Default)]
@@ -103,17 +105,95 @@ impl Histogram {
     }
 }
 
-/// Counters keyed by a small set of label values, for rare events (errors by code, denials by
-/// action): a mutex and a map lookup per event is fine there, and the label values need not be
-/// known in advance.
-#[derive(Debug, Default)]
-pub struct LabeledCounters {
-    counts: Mutex<BTreeMap<Vec<String>, u64>>,
-}
-
 /// More distinct label sets than this are folded into one `other` set, so that a client
 /// sending endless distinct values cannot grow the map (and the scrape) without bound.
 const MAX_LABEL_SETS: usize = 4096;
+
+/// Values keyed by label sets, looked up without allocating: entries are bucketed by a hash of
+/// the label values, and only a new label set is copied.
+#[derive(Debug)]
+struct LabelMap<V> {
+    hasher: RandomState,
+    buckets: HashMap<u64, Vec<Entry<V>>>,
+    len: usize,
+}
+
+/// One label set (values in order) and its value.
+type Entry<V> = (Box<[String]>, V);
+
+impl<V> Default for LabelMap<V> {
+    fn default() -> Self {
+        LabelMap {
+            hasher: RandomState::new(),
+            buckets: HashMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<V> LabelMap<V> {
+    fn hash(&self, labels: &[&str]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for l in labels {
+            h.write(l.as_bytes());
+            // 0xff never occurs in UTF-8: ("a", "bc") and ("ab", "c") hash apart.
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    fn entry(&mut self, labels: &[&str], make: impl FnOnce() -> V) -> &mut V {
+        let other: Vec<&str>;
+        let labels = if self.len >= MAX_LABEL_SETS && !self.contains(labels) {
+            other = labels.iter().map(|_| "other").collect();
+            &other[..]
+        } else {
+            labels
+        };
+        let hash = self.hash(labels);
+        let bucket = self.buckets.entry(hash).or_default();
+        let found = bucket
+            .iter()
+            .position(|(k, _)| k.iter().map(String::as_str).eq(labels.iter().copied()));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let key: Box<[String]> = labels.iter().map(|s| (*s).to_owned()).collect();
+                bucket.push((key, make()));
+                self.len += 1;
+                bucket.len() - 1
+            }
+        };
+        &mut bucket[i].1
+    }
+
+    fn contains(&self, labels: &[&str]) -> bool {
+        self.buckets.get(&self.hash(labels)).is_some_and(|b| {
+            b.iter()
+                .any(|(k, _)| k.iter().map(String::as_str).eq(labels.iter().copied()))
+        })
+    }
+
+    /// Every entry, sorted by labels.
+    fn sorted<T>(&self, f: impl Fn(&V) -> T) -> Vec<(Vec<String>, T)> {
+        let mut out: Vec<(Vec<String>, T)> = self
+            .buckets
+            .values()
+            .flatten()
+            .map(|(k, v)| (k.to_vec(), f(v)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// Counters keyed by a small set of label values that need not be known in advance (requests
+/// by operation and code, denials by action): one mutex and one hash lookup per event, no
+/// allocation once a label set has been seen.
+#[derive(Debug, Default)]
+pub struct LabeledCounters {
+    counts: Mutex<LabelMap<u64>>,
+}
 
 impl LabeledCounters {
     /// An empty set of counters.
@@ -124,33 +204,22 @@ impl LabeledCounters {
     /// Adds one to the counter of `labels` (values in the order the caller renders them).
     pub fn inc(&self, labels: &[&str]) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let key: Vec<String> = labels.iter().map(|s| (*s).to_owned()).collect();
-        if let Some(n) = counts.get_mut(&key) {
-            *n += 1;
-            return;
-        }
-        let key = if counts.len() >= MAX_LABEL_SETS {
-            labels.iter().map(|_| "other".to_owned()).collect()
-        } else {
-            key
-        };
-        *counts.entry(key).or_insert(0) += 1;
+        *counts.entry(labels, || 0) += 1;
     }
 
     /// Every label set with its count, sorted by labels.
     pub fn snapshot(&self) -> Vec<(Vec<String>, u64)> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        counts.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        counts.sorted(|n| *n)
     }
 }
 
 /// Histograms keyed by a small set of label values (latency per front end and operation),
-/// created on first use. Recording takes a mutex for the lookup; meant for per-request, not
-/// per-message, events.
+/// created on first use. The lookup takes a mutex; the observation itself is atomic.
 #[derive(Debug)]
 pub struct LabeledHistograms {
     bounds: &'static [u64],
-    histograms: Mutex<BTreeMap<Vec<String>, std::sync::Arc<Histogram>>>,
+    histograms: Mutex<LabelMap<Arc<Histogram>>>,
 }
 
 impl LabeledHistograms {
@@ -158,7 +227,7 @@ impl LabeledHistograms {
     pub fn new(bounds: &'static [u64]) -> Self {
         LabeledHistograms {
             bounds,
-            histograms: Mutex::new(BTreeMap::new()),
+            histograms: Mutex::new(LabelMap::default()),
         }
     }
 
@@ -166,16 +235,7 @@ impl LabeledHistograms {
     pub fn observe(&self, labels: &[&str], value: u64) {
         let h = {
             let mut map = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
-            let key: Vec<String> = labels.iter().map(|s| (*s).to_owned()).collect();
-            let key = if map.len() >= MAX_LABEL_SETS && !map.contains_key(&key) {
-                labels.iter().map(|_| "other".to_owned()).collect()
-            } else {
-                key
-            };
-            std::sync::Arc::clone(
-                map.entry(key)
-                    .or_insert_with(|| std::sync::Arc::new(Histogram::new(self.bounds))),
-            )
+            Arc::clone(map.entry(labels, || Arc::new(Histogram::new(self.bounds))))
         };
         h.observe(value);
     }
@@ -183,7 +243,7 @@ impl LabeledHistograms {
     /// Every label set with its histogram's state, sorted by labels.
     pub fn snapshot(&self) -> Vec<(Vec<String>, HistogramSnapshot)> {
         let map = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter().map(|(k, h)| (k.clone(), h.snapshot())).collect()
+        map.sorted(|h| h.snapshot())
     }
 }
 
@@ -218,6 +278,28 @@ mod tests {
                 (vec!["b".to_owned(), "x".to_owned()], 1)
             ]
         );
+    }
+
+    #[test]
+    fn label_sets_that_concatenate_alike_stay_apart() {
+        let c = LabeledCounters::new();
+        c.inc(&["a", "bc"]);
+        c.inc(&["ab", "c"]);
+        assert_eq!(c.snapshot().len(), 2);
+    }
+
+    #[test]
+    fn labeled_histograms_record_per_label_set() {
+        static B: &[u64] = &[10];
+        let h = LabeledHistograms::new(B);
+        h.observe(&["x"], 5);
+        h.observe(&["x"], 50);
+        h.observe(&["y"], 1);
+        let snap = h.snapshot();
+        assert_eq!(snap.len(), 2);
+        assert_eq!(snap[0].0, vec!["x".to_owned()]);
+        assert_eq!(snap[0].1.count, 2);
+        assert_eq!(snap[0].1.buckets, vec![(10, 1)]);
     }
 
     #[test]
