@@ -51,7 +51,8 @@ pub struct Service {
     catalog: Catalog,
     config: ServiceConfig,
     cache: PolicyCache,
-    metrics: metrics::ServiceMetrics,
+    /// Boxed: the counters' maps would otherwise make every `Service` holder large.
+    metrics: Box<metrics::ServiceMetrics>,
 }
 
 impl Service {
@@ -61,7 +62,7 @@ impl Service {
             catalog,
             config,
             cache: PolicyCache::default(),
-            metrics: metrics::ServiceMetrics::default(),
+            metrics: Box::default(),
         }
     }
 

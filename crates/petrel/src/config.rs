@@ -22,6 +22,16 @@ pub enum FlushModeSetting {
     Async,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines with `key=value` fields (colour on a terminal).
+    Text,
+    /// One JSON object per line: time, level, target, message, fields and the request span.
+    Json,
+}
+
 /// The effective configuration of `petrel serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +40,7 @@ pub struct Config {
     pub http_addr: SocketAddr,
     pub flush_mode: FlushModeSetting,
     pub log: String,
+    pub log_format: LogFormat,
     pub segment_bytes: u64,
     pub retention_hours: u64,
     pub region: String,
@@ -46,6 +57,7 @@ struct FileConfig {
     http_addr: Option<String>,
     flush_mode: Option<FlushModeSetting>,
     log: Option<String>,
+    log_format: Option<LogFormat>,
     segment_bytes: Option<u64>,
     retention_hours: Option<u64>,
     region: Option<String>,
@@ -61,6 +73,7 @@ impl Default for Config {
             http_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
             flush_mode: FlushModeSetting::Sync,
             log: "info".to_owned(),
+            log_format: LogFormat::Text,
             segment_bytes: 1 << 30,
             retention_hours: 72,
             region: "cn-hangzhou".to_owned(),
@@ -116,6 +129,9 @@ impl Config {
         if let Some(v) = &args.log {
             config.log.clone_from(v);
         }
+        if let Some(v) = args.log_format {
+            config.log_format = v;
+        }
         if let Some(v) = args.metrics_access {
             config.metrics_access = v;
         }
@@ -167,6 +183,9 @@ impl Config {
         }
         if let Some(v) = file.region {
             self.region = v;
+        }
+        if let Some(v) = file.log_format {
+            self.log_format = v;
         }
         if let Some(v) = file.metrics_access {
             self.metrics_access = v;

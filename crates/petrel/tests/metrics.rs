@@ -306,56 +306,73 @@ fn metrics_count_real_sdk_traffic_denials_and_fsyncs() {
 #[test]
 fn a_callers_request_id_is_echoed_and_logged_with_slow_requests() {
     let tmp = tempfile::tempdir().unwrap();
-    // Every request counts as slow, so each one logs its line.
-    let mut server = Server::start_in(&tmp.path().join("data"), &["--slow-request-ms", "0"]);
+    // Every request counts as slow, so each one logs its line; JSON lines, to read its fields.
+    let server = Server::start_in(
+        &tmp.path().join("data"),
+        &["--slow-request-ms", "0", "--log-format", "json"],
+    );
+    // The harness cut the address out of a JSON line: keep the HOST:PORT part.
+    let addr: String = server
+        .http_addr
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    let url = format!("http://{addr}/");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (header, body) = rt.block_on(async {
-        let resp = ::reqwest::Client::new()
-            .get(server.url("/"))
-            .header("x-request-id", "trace-me-123")
-            .header("x-acs-action", "ListUsers")
-            .header("x-acs-version", "2015-05-01")
-            .send()
-            .await
-            .unwrap();
-        let header = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
-        let body: serde_json::Value = resp.json().await.unwrap();
-        (header, body)
-    });
+    let call = |id: &'static str| {
+        rt.block_on(async {
+            let resp = ::reqwest::Client::new()
+                .get(&url)
+                .header("x-request-id", id)
+                .header("x-acs-action", "ListUsers")
+                .header("x-acs-version", "2015-05-01")
+                .send()
+                .await
+                .unwrap();
+            let header = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+            let body: serde_json::Value = resp.json().await.unwrap();
+            (header, body)
+        })
+    };
+    let (header, body) = call("trace-me-123");
     assert_eq!(header, "trace-me-123");
     assert_eq!(body["RequestId"], "trace-me-123");
     assert_eq!(body["Code"], "MissingParameter.Authorization");
-    // One warn line with the operation, the id and the timings.
-    let (line, _) = common::wait_for_line(&server.log, "slow request", &mut server.child);
-    for part in [
-        "ListUsers",
-        "trace-me-123",
-        "total_ms=",
-        "authn_ms=",
-        "authz_and_act_ms=",
-    ] {
-        assert!(line.contains(part), "{part} missing from: {line}");
+
+    // One warn line with the operation, the id and the timings, inside the request's span.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let line = loop {
+        assert!(std::time::Instant::now() < deadline, "no slow-request line");
+        let Ok(line) = server
+            .log
+            .recv_timeout(std::time::Duration::from_millis(200))
+        else {
+            continue;
+        };
+        if line.contains("slow request") {
+            break line;
+        }
+    };
+    let json: serde_json::Value = serde_json::from_str(line.trim_start_matches("[err] ")).unwrap();
+    assert_eq!(json["level"], "WARN", "{json}");
+    let fields = &json["fields"];
+    assert_eq!(fields["message"], "slow request", "{json}");
+    assert_eq!(fields["operation"], "ListUsers", "{json}");
+    assert_eq!(fields["request_id"], "trace-me-123", "{json}");
+    assert_eq!(fields["code"], "MissingParameter.Authorization", "{json}");
+    for timing in ["total_ms", "authn_ms", "authz_and_act_ms"] {
+        assert!(fields[timing].is_u64(), "{timing} in {json}");
     }
-    // A malformed id is replaced by a fresh one.
-    let fresh = rt.block_on(async {
-        ::reqwest::Client::new()
-            .get(server.url("/"))
-            .header("x-request-id", "bad id with spaces")
-            .header("x-acs-action", "ListUsers")
-            .header("x-acs-version", "2015-05-01")
-            .send()
-            .await
-            .unwrap()
-            .headers()["x-request-id"]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    });
+    assert_eq!(json["span"]["request_id"], "trace-me-123", "{json}");
+
+    // A malformed id is replaced by a fresh one, the same in the header and the body.
+    let (fresh, body) = call("bad id with spaces");
     assert_ne!(fresh, "bad id with spaces");
     assert_eq!(fresh.len(), 36, "{fresh}");
+    assert_eq!(body["RequestId"], fresh.as_str());
 }
 
 /// This host's address on its outward interface (not loopback): the UDP "connect" only picks
