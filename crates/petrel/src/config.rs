@@ -240,3 +240,43 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+
+    use super::*;
+
+    fn from_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("petrel.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut config = Config::default();
+        config.apply_file(&path)?;
+        Ok(config)
+    }
+
+    #[test]
+    fn observability_settings_default_to_local_metrics_text_logs_and_200_ms() {
+        let c = Config::default();
+        assert_eq!(c.metrics_access, MetricsAccess::Local);
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.slow_request_ms, 200);
+    }
+
+    #[test]
+    fn observability_settings_are_read_from_the_config_file() {
+        let c =
+            from_file("metrics_access = \"open\"\nlog_format = \"json\"\nslow_request_ms = 50\n")
+                .unwrap();
+        assert_eq!(c.metrics_access, MetricsAccess::Open);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.slow_request_ms, 50);
+    }
+
+    #[test]
+    fn an_unknown_metrics_access_is_refused_naming_the_value() {
+        let err = from_file("metrics_access = \"public\"\n").unwrap_err();
+        assert!(err.to_string().contains("public"), "{err}");
+    }
+}
