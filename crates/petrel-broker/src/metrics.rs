@@ -8,6 +8,7 @@
 //! `consumer_group` and `message_type` labels), with `account` and `instance` labels for
 //! Petrel's namespaces; the rest are `petrel_broker_*`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
@@ -168,12 +169,11 @@ impl Broker {
         }
 
         let subs = inner.subs_snapshot();
-        let spec_of = |topic_key: &str| {
-            topics
-                .iter()
-                .find(|(k, _)| &**k == topic_key)
-                .and_then(|(_, rt)| rt.metrics.spec())
-        };
+        let specs: HashMap<&str, TopicSpec> = topics
+            .iter()
+            .filter_map(|(k, rt)| Some((&**k, rt.metrics.spec()?)))
+            .collect();
+        let spec_of = |topic_key: &str| specs.get(topic_key).copied();
         let rows: Vec<GroupRow<'_>> = subs
             .iter()
             .filter_map(|((group_key, topic_key), sub)| {
