@@ -99,6 +99,82 @@ impl GroupMetrics {
     }
 }
 
+/// Offsets scanned per queue, past finished and in-flight ones, looking for the first ready
+/// message; a queue needing more makes its group's queueing latency unknown (left out).
+const READY_SCAN_LIMIT: u64 = 4096;
+
+/// When the first ready message of one queue became ready.
+enum ReadySince {
+    /// Nothing is ready in the queue.
+    Nothing,
+    /// At this time (ms): an expired delivery's deadline.
+    At(i64),
+    /// At the store time of the message at this offset.
+    StoredAt(u64),
+}
+
+/// RocketMQ's queueing latency: how long, in ms, the message that has waited longest among
+/// those `group` can receive now has been ready (0 when none is ready; `None` when unknown).
+/// A message is ready since it was stored, or, after a failed delivery, since its invisible
+/// time and retry wait ended. The progress lock is held only to find the candidates; the store
+/// is read after.
+fn queueing_latency_ms(broker: &Broker, sub: &Sub, topic: &TopicRef, now: i64) -> Option<u64> {
+    let inner = broker.inner();
+    let bounds: Vec<(u64, u64)> = (0..topic.spec().queue_count)
+        .map(|q| inner.store.queue_offsets(topic.store_topic(), q))
+        .collect();
+    let mut candidates = Vec::with_capacity(bounds.len());
+    {
+        let st = crate::broker::lock(&sub.state);
+        for (q, &(min, max)) in bounds.iter().enumerate() {
+            let q = u32::try_from(q).ok()?;
+            let Some(p) = st.queues.get(&q) else {
+                // Never received from: everything retained is ready.
+                candidates.push((
+                    q,
+                    if min < max {
+                        ReadySince::StoredAt(min)
+                    } else {
+                        ReadySince::Nothing
+                    },
+                ));
+                continue;
+            };
+            let mut x = p.consume.clamp(min, max);
+            let mut scanned = 0;
+            let found = loop {
+                if x >= max {
+                    break ReadySince::Nothing;
+                }
+                scanned += 1;
+                if scanned > READY_SCAN_LIMIT {
+                    return None;
+                }
+                if let Some(end) = p.done.end_of_range_containing(x) {
+                    x = end;
+                    continue;
+                }
+                match p.inflight.get(&x) {
+                    Some(f) if f.deadline_ms > now => x += 1,
+                    Some(f) if f.deadline_ms > 0 => break ReadySince::At(f.deadline_ms),
+                    _ => break ReadySince::StoredAt(x),
+                }
+            };
+            candidates.push((q, found));
+        }
+    }
+    let mut oldest: Option<i64> = None;
+    for (q, since) in candidates {
+        let t = match since {
+            ReadySince::Nothing => continue,
+            ReadySince::At(t) => t,
+            ReadySince::StoredAt(offset) => crate::offsets::store_time(inner, topic, q, offset)?,
+        };
+        oldest = Some(oldest.map_or(t, |o| o.min(t)));
+    }
+    Some(oldest.map_or(0, |t| u64::try_from(now.saturating_sub(t)).unwrap_or(0)))
+}
+
 /// `"{account}/{instance}/{name}"` split; `None` for the broker's own keys (no `/`).
 fn split_key(key: &str) -> Option<(&str, &str, &str)> {
     let mut parts = key.splitn(3, '/');
@@ -262,6 +338,20 @@ impl Broker {
                 if let Some(v) = get(s, now) {
                     e.sample(&row.labels, v);
                 }
+            }
+        }
+        e.family(
+            "rocketmq_consumer_queueing_latency",
+            "How long in milliseconds the longest-waiting message the group can receive now has \
+             been ready (0 when none is; left out when unknown).",
+            Kind::Gauge,
+        );
+        for (row, _) in &stats {
+            let Some((_, topic)) = row.refs.as_ref() else {
+                continue;
+            };
+            if let Some(v) = queueing_latency_ms(self, &row.sub, topic, now) {
+                e.sample(&row.labels, v);
             }
         }
 

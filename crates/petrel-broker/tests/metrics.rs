@@ -10,6 +10,7 @@
 mod common;
 
 use common::*;
+use petrel_broker::TopicRef;
 use petrel_metrics::Exposition;
 
 fn scrape(env: &Env) -> String {
@@ -104,4 +105,31 @@ async fn lag_of_a_topic_whose_queue_count_is_unknown_is_left_out_not_zero() {
     env.broker.group_topic_stats(&g, &t).unwrap();
     let text = scrape(&env);
     assert_eq!(value(&text, "rocketmq_consumer_lag_messages", &gl), Some(3));
+}
+
+#[tokio::test]
+async fn queueing_latency_is_the_wait_of_the_oldest_ready_message_and_zero_once_drained() {
+    let env = Env::new();
+    // One queue, so the order of delivery is the order of sending.
+    let t = TopicRef::new(ACCOUNT, INSTANCE, "queued", spec(1)).unwrap();
+    let g = group("waiters");
+    let gl = format!(
+        "account=\"{ACCOUNT}\",instance=\"{INSTANCE}\",topic=\"queued\",consumer_group=\"waiters\""
+    );
+    send_n(&env.broker, &t, "q", 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    // The first is in flight; the second has been ready since it was stored.
+    let got = env.broker.receive(&g, &t, &req(1, 60_000, 0)).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let waited = value(&scrape(&env), "rocketmq_consumer_queueing_latency", &gl).unwrap();
+    assert!((60..60_000).contains(&waited), "{waited}");
+
+    let rest = env.broker.receive(&g, &t, &req(1, 60_000, 0)).await.unwrap();
+    for d in got.iter().chain(&rest) {
+        env.broker.ack(&g, &t, &d.receipt_handle).await.unwrap();
+    }
+    assert_eq!(
+        value(&scrape(&env), "rocketmq_consumer_queueing_latency", &gl),
+        Some(0)
+    );
 }
