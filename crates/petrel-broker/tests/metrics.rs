@@ -119,12 +119,20 @@ async fn queueing_latency_is_the_wait_of_the_oldest_ready_message_and_zero_once_
     send_n(&env.broker, &t, "q", 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     // The first is in flight; the second has been ready since it was stored.
-    let got = env.broker.receive(&g, &t, &req(1, 60_000, 0)).await.unwrap();
+    let got = env
+        .broker
+        .receive(&g, &t, &req(1, 60_000, 0))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     let waited = value(&scrape(&env), "rocketmq_consumer_queueing_latency", &gl).unwrap();
     assert!((60..60_000).contains(&waited), "{waited}");
 
-    let rest = env.broker.receive(&g, &t, &req(1, 60_000, 0)).await.unwrap();
+    let rest = env
+        .broker
+        .receive(&g, &t, &req(1, 60_000, 0))
+        .await
+        .unwrap();
     for d in got.iter().chain(&rest) {
         env.broker.ack(&g, &t, &d.receipt_handle).await.unwrap();
     }
