@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use petrel_broker::Broker;
-use petrel_metrics::Exposition;
+use petrel_metrics::{Exposition, Kind};
 use petrel_service::Service;
 use petrel_store::Store;
 use serde::Deserialize;
@@ -37,6 +37,8 @@ struct Sources {
     broker: Arc<Broker>,
     store: Arc<Store>,
     access: MetricsAccess,
+    /// Seconds since the epoch when the server started (counters reset then).
+    started: u64,
 }
 
 /// The `/metrics` route.
@@ -51,6 +53,9 @@ pub fn router(
         broker,
         store,
         access,
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     });
     Router::new()
         .route("/metrics", get(scrape))
@@ -74,6 +79,18 @@ async fn scrape(State(sources): State<Arc<Sources>>, request: Request) -> Respon
     // Lag reads the store and takes progress locks: off the runtime's threads.
     let rendered = tokio::task::spawn_blocking(move || {
         let mut e = Exposition::new();
+        e.family(
+            "petrel_build_info",
+            "Always 1; the version of the running petrel.",
+            Kind::Gauge,
+        );
+        e.sample(&[("version", env!("CARGO_PKG_VERSION"))], 1);
+        e.family(
+            "petrel_start_time_seconds",
+            "When the server started, in seconds since the epoch (counters start at zero then).",
+            Kind::Gauge,
+        );
+        e.sample(&[], sources.started);
         sources.service.write_metrics(&mut e);
         sources.broker.write_metrics(&mut e);
         sources.store.write_metrics(&mut e);

@@ -206,6 +206,14 @@ fn metrics_count_real_sdk_traffic_denials_and_fsyncs() {
     let denied_pub = "{action=\"mq:PUB\",front_end=\"grpc\",reason=\"denied\"}".to_owned();
 
     let before = scrape(server);
+    assert_eq!(
+        before.get(&format!(
+            "petrel_build_info{{version=\"{}\"}}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        1.0
+    );
+    assert!(before.get("petrel_start_time_seconds") > 1.7e9);
     assert_eq!(before.types["rocketmq_messages_in_total"], "counter");
     assert_eq!(before.types["rocketmq_consumer_lag_messages"], "gauge");
     assert_eq!(
