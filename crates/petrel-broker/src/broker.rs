@@ -39,6 +39,7 @@ pub(crate) struct TopicRt {
     pub rr: AtomicU32,
     /// Woken (all waiters) when messages were stored in the topic.
     pub arrived: Notify,
+    pub metrics: crate::metrics::TopicMetrics,
 }
 
 /// Progress of one (group, topic) and the wake-up of its long-polling receivers when an
@@ -54,6 +55,7 @@ pub(crate) struct Sub {
     /// that a client retrying a forward whose answer it lost is told OK (clients retry the
     /// forward until it succeeds).
     pub forwarded: Mutex<std::collections::VecDeque<(u32, u64, u128)>>,
+    pub metrics: crate::metrics::GroupMetrics,
 }
 
 /// How many forwarded handles a (group, topic) remembers.
@@ -104,6 +106,22 @@ impl Inner {
     pub fn sub(&self, key: &StateKey) -> Arc<Sub> {
         let mut subs = lock(&self.subs);
         Arc::clone(subs.entry(key.clone()).or_default())
+    }
+
+    /// Every topic used since start, for metrics.
+    pub fn topics_snapshot(&self) -> Vec<(Arc<str>, Arc<TopicRt>)> {
+        lock(&self.topics)
+            .iter()
+            .map(|(k, t)| (Arc::clone(k), Arc::clone(t)))
+            .collect()
+    }
+
+    /// Every (group, topic) with progress, for metrics.
+    pub fn subs_snapshot(&self) -> Vec<(StateKey, Arc<Sub>)> {
+        lock(&self.subs)
+            .iter()
+            .map(|(k, s)| (k.clone(), Arc::clone(s)))
+            .collect()
     }
 
     /// The progress of (group, topic) if the group ever received from the topic.
@@ -304,6 +322,10 @@ impl Broker {
         &self.subscriptions
     }
 
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &BrokerConfig {
         &self.inner.cfg
@@ -436,6 +458,10 @@ impl Broker {
     /// so everything retained counts as ready).
     pub fn group_topic_stats(&self, group: &GroupRef, topic: &TopicRef) -> Result<GroupTopicStats> {
         same_namespace(group, topic)?;
+        self.inner
+            .topic_rt(topic.key())
+            .metrics
+            .note_spec(topic.spec());
         let key = Inner::state_key(group, topic);
         let sub = self.inner.existing_sub(&key);
         let state = sub.as_ref().map(|s| lock(&s.state).clone());

@@ -409,12 +409,15 @@ pub(crate) async fn forward(
             end: h.offset.saturating_add(1),
         };
         st.apply(&op);
+        let moved_count = moved.len() as u64;
         let record = journal::append_change_with(&inner.store, &key, &[op], moved);
         inner.count_record();
-        record
+        (record, moved_count)
     };
+    let (record, moved_count) = record;
     sub.settled();
     record.await?;
+    sub.metrics.dead_lettered(moved_count);
     Ok(())
 }
 

@@ -129,6 +129,7 @@ mod error;
 mod fifo;
 mod filter;
 mod message;
+mod metrics;
 mod names;
 mod offsets;
 mod progress;

@@ -127,6 +127,7 @@ pub(crate) async fn receive(
     }
     let deadline = far(Instant::now(), req.long_polling_timeout);
     let rt = inner.topic_rt(topic.key());
+    rt.metrics.note_spec(topic.spec());
     let key = Inner::state_key(group, topic);
     let sub = inner.sub(&key);
     if req.orderly {
@@ -148,8 +149,10 @@ pub(crate) async fn receive(
         let pass = collect(inner, &key, &sub, group, topic, req)?;
         if let Some(record) = pass.record {
             record.await?;
+            sub.metrics.dead_lettered(pass.dead_lettered);
         }
         if !pass.delivered.is_empty() {
+            sub.metrics.delivered(&pass.delivered);
             return Ok(pass.delivered);
         }
         if pass.more {
@@ -182,6 +185,8 @@ pub(crate) struct PassOutcome {
     next_wake: Option<i64>,
     /// The pass stopped at its scan limit: look again at once.
     more: bool,
+    /// Messages the record moves to the dead-letter queue.
+    dead_lettered: u64,
 }
 
 /// What one pass collects under the group's progress lock: deliveries, the ops recording
@@ -343,6 +348,7 @@ fn collect(
     } else {
         collect_concurrently(&mut pass, &mut st)?
     };
+    let dead_lettered = pass.moved.len() as u64;
     let record = if pass.ops.is_empty() {
         None
     } else {
@@ -363,6 +369,7 @@ fn collect(
         record,
         next_wake,
         more,
+        dead_lettered,
     })
 }
 

@@ -195,6 +195,8 @@ pub(crate) async fn send(
         stored = task
             .await
             .map_err(|e| BrokerError::Internal(format!("send completion task failed: {e}")))??;
+        rt.metrics.note_spec(topic.spec());
+        rt.metrics.stored(to_store.iter().map(|&i| &messages[i]));
         if immediate {
             rt.arrived.notify_waiters();
         }

@@ -77,6 +77,8 @@ pub(crate) async fn ack_many(
             *r = Err(e.clone());
         }
     }
+    sub.metrics
+        .acked(results.iter().filter(|r| r.is_ok()).count() as u64);
     results
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct CallMeta {
     pub local: Option<SocketAddr>,
     /// When the client gives up (`grpc-timeout`), if it said.
     pub deadline: Option<Instant>,
+    /// The call's request id (set by the observe layer; `None` outside a server).
+    pub request_id: Option<String>,
 }
 
 fn header(map: &MetadataMap, name: &str) -> Option<String> {
@@ -77,6 +79,10 @@ impl CallMeta {
             deadline: header(map, "grpc-timeout")
                 .and_then(|v| parse_grpc_timeout(&v))
                 .and_then(|d| now.checked_add(d)),
+            request_id: req
+                .extensions()
+                .get::<crate::observe::RequestId>()
+                .map(|r| r.0.clone()),
         }
     }
 
@@ -126,12 +132,16 @@ pub(crate) async fn authenticate(
     service: &Arc<Service>,
     meta: &CallMeta,
 ) -> Result<Caller, Failure> {
+    let started = Instant::now();
     let signature = MqV2Signature::parse(meta.authorization.as_deref(), meta.date_time.as_deref())
         .map_err(|e| signature_failure(&e))?;
     let mut context = RequestContext::new(AuditSource::Grpc);
     context.source_ip = meta.peer.map(|p| p.ip());
+    if let Some(id) = &meta.request_id {
+        context.request_id.clone_from(id);
+    }
     let service = Arc::clone(service);
-    blocking(move || {
+    let result = blocking(move || {
         let key = signature.access_key_id().to_owned();
         service
             .authenticate_access_key(&key, context, |secret| signature.verify(secret).is_ok())
@@ -142,7 +152,9 @@ pub(crate) async fn authenticate(
                 other => Failure::from_service(other),
             })
     })
-    .await
+    .await;
+    crate::observe::note_authn(started.elapsed());
+    result
 }
 
 #[cfg(test)]

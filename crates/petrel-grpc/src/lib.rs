@@ -32,6 +32,7 @@ mod ack;
 mod auth;
 mod convert;
 mod frontend;
+mod observe;
 mod receive;
 mod route;
 mod send;
@@ -66,6 +67,9 @@ pub struct GrpcConfig {
     /// After the shutdown signal, how long open calls may take before their connections are
     /// dropped (default 10 s). Telemetry streams and long polls end at once by themselves.
     pub shutdown_grace: Duration,
+    /// A call taking at least this long is logged at `warn` with its timings (default
+    /// 200 ms); long polls and Telemetry streams are not (they wait by design).
+    pub slow_request: Duration,
 }
 
 impl Default for GrpcConfig {
@@ -73,6 +77,7 @@ impl Default for GrpcConfig {
         GrpcConfig {
             max_message_size: 16 << 20,
             shutdown_grace: Duration::from_secs(10),
+            slow_request: Duration::from_millis(200),
         }
     }
 }
@@ -131,6 +136,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), GrpcError> {
     let (stop, stopping) = watch::channel(false);
+    let observe = observe::ObserveLayer {
+        service: Arc::clone(&service),
+        slow: config.slow_request,
+    };
     let frontend = Frontend::new(service, broker, stopping.clone());
     let shared = frontend.shared.clone();
     let signal = async move {
@@ -139,6 +148,7 @@ pub async fn serve(
         shared.sessions.close_all();
     };
     let server = tonic::transport::Server::builder()
+        .layer(observe)
         .add_service(frontend.into_server(&config))
         // Without TCP_NODELAY every answer larger than a segment waits ~40 ms for the
         // client's delayed ACK (Nagle): a batch send or a receive of a few KiB took 48 ms.

@@ -85,8 +85,9 @@ impl Failure {
         Failure::new(code::INTERNAL_ERROR, message)
     }
 
-    /// The `Status` for this failure.
+    /// The `Status` for this failure (noted as the call's result code for metrics).
     pub fn status(&self) -> v2::Status {
+        crate::observe::note_failure(self.code);
         v2::Status {
             code: self.code,
             message: self.message.clone(),

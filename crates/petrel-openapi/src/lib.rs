@@ -10,6 +10,7 @@
 mod dispatch;
 mod envelope;
 mod error;
+mod observe;
 mod ons;
 mod ons_dlq;
 mod page;
@@ -30,12 +31,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use petrel_broker::Broker;
-use petrel_service::{Service, new_request_id};
+use petrel_service::{Service, request_id_from};
 use serde_json::Map;
+use tracing::Instrument;
 
 use crate::dispatch::{Ctx, Product};
 use crate::envelope::Style;
 use crate::error::ApiError;
+use crate::observe::Observed;
 use crate::request::ApiRequest;
 
 /// The largest request body read (policy documents are at most 6,144 characters; message
@@ -57,12 +60,16 @@ pub struct OpenApiConfig {
     /// How far a request's signed date may be from the server's clock; nonces are remembered
     /// for twice this long. Alibaba's documented window is 15 minutes.
     pub max_skew: Duration,
+    /// A request taking at least this long is logged at `warn` with its timings (default
+    /// 200 ms).
+    pub slow_request: Duration,
 }
 
 impl Default for OpenApiConfig {
     fn default() -> Self {
         OpenApiConfig {
             max_skew: Duration::from_secs(15 * 60),
+            slow_request: Duration::from_millis(200),
         }
     }
 }
@@ -107,7 +114,35 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn management(State(api): State<Arc<Api>>, request: Request) -> Response {
-    let request_id = new_request_id();
+    let started = std::time::Instant::now();
+    let request_id = request_id_from(
+        request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let span = tracing::info_span!("openapi", request_id = %request_id);
+    let mut observed = Observed::default();
+    let response = answer(&api, request, &request_id, &span, &mut observed)
+        .instrument(span.clone())
+        .await;
+    observed.finish(
+        &api.service,
+        &api.config,
+        &request_id,
+        &span,
+        started.elapsed(),
+        response,
+    )
+}
+
+async fn answer(
+    api: &Arc<Api>,
+    request: Request,
+    request_id: &str,
+    span: &tracing::Span,
+    observed: &mut Observed,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b.to_vec(),
@@ -117,7 +152,8 @@ async fn management(State(api): State<Arc<Api>>, request: Request) -> Response {
                 "InvalidParameter.Body",
                 format!("the request body could not be read (at most {MAX_BODY_BYTES} bytes): {e}"),
             );
-            return envelope::failure(Style::Rpc, &request_id, &error);
+            observed.error_code = Some(error.code.clone());
+            return envelope::failure(Style::Rpc, request_id, &error);
         }
     };
     let headers = parts
@@ -144,29 +180,44 @@ async fn management(State(api): State<Arc<Api>>, request: Request) -> Response {
     );
     // The service works on the catalogue synchronously (and hashes passwords), so requests run
     // on the blocking pool, never on the runtime's threads.
-    let id = request_id.clone();
-    match tokio::task::spawn_blocking(move || api.serve(&req, &id)).await {
-        Ok(response) => response,
-        Err(e) => envelope::failure(
-            Style::Rpc,
-            &request_id,
-            &ApiError::internal(&request_id, &e),
-        ),
+    let (id, api, span) = (request_id.to_owned(), Arc::clone(api), span.clone());
+    match tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut observed = Observed::default();
+        let response = api.serve(&req, &id, &mut observed);
+        (response, observed)
+    })
+    .await
+    {
+        Ok((response, inner)) => {
+            *observed = inner;
+            response
+        }
+        Err(e) => {
+            let error = ApiError::internal(request_id, &e);
+            observed.error_code = Some(error.code.clone());
+            envelope::failure(Style::Rpc, request_id, &error)
+        }
     }
 }
 
 impl Api {
-    fn serve(&self, req: &ApiRequest, request_id: &str) -> Response {
+    fn serve(&self, req: &ApiRequest, request_id: &str, observed: &mut Observed) -> Response {
         let resolved = match dispatch::resolve(req) {
             Ok(r) => r,
-            Err((style, e)) => return envelope::failure(style, request_id, &e),
+            Err((style, e)) => {
+                observed.error_code = Some(e.code.clone());
+                return envelope::failure(style, request_id, &e);
+            }
         };
+        observed.operation = Some(resolved.op.action);
         let style = resolved.style;
-        let result = self.run(req, request_id, resolved);
+        let result = self.run(req, request_id, resolved, observed);
         match result {
             Ok(value) => envelope::success(style, request_id, value),
             Err(e) => {
                 tracing::debug!(request_id, code = %e.code, "management request refused: {}", e.message);
+                observed.error_code = Some(e.code.clone());
                 envelope::failure(style, request_id, &e)
             }
         }
@@ -177,7 +228,9 @@ impl Api {
         req: &ApiRequest,
         request_id: &str,
         resolved: dispatch::Resolved,
+        observed: &mut Observed,
     ) -> Result<serde_json::Value, ApiError> {
+        let authn_started = std::time::Instant::now();
         let caller = sign::authenticate(
             &self.service,
             &self.nonces,
@@ -185,7 +238,9 @@ impl Api {
             req,
             request_id,
             time::OffsetDateTime::now_utc(),
-        )?;
+        );
+        observed.authn = authn_started.elapsed();
+        let caller = caller?;
         let body = match resolved.style {
             Style::Roa => req.json_body()?,
             Style::Rpc => Map::new(),

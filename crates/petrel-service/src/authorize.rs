@@ -71,12 +71,28 @@ pub(crate) fn is_gated(action: &str) -> bool {
 pub(crate) struct Authorizer<'a> {
     pub(crate) region: &'a str,
     pub(crate) cache: &'a PolicyCache,
+    pub(crate) metrics: &'a crate::metrics::ServiceMetrics,
 }
 
 impl Authorizer<'_> {
     /// Decides whether `caller` may do `action` on `resource`. The outer error is a catalogue
-    /// failure; the inner one a refusal (disabled account, not activated, denied).
+    /// failure; the inner one a refusal (disabled account, not activated, denied), which is
+    /// counted for metrics here, the one place every front end's requests are decided.
     pub(crate) fn check(
+        &self,
+        tx: &ReadTx<'_>,
+        caller: &Caller,
+        action: &str,
+        resource: &Resource,
+    ) -> Result<Result<(Resolved, Decision), ServiceError>, MetaError> {
+        let result = self.check_uncounted(tx, caller, action, resource);
+        if let Ok(Err(refusal)) = &result {
+            self.metrics.refused(action, caller.context.source, refusal);
+        }
+        result
+    }
+
+    fn check_uncounted(
         &self,
         tx: &ReadTx<'_>,
         caller: &Caller,

@@ -11,20 +11,24 @@ mod authorize;
 mod bootstrap;
 mod caller;
 mod error;
+mod metrics;
 mod ops;
 mod pipeline;
+mod request_id;
 mod resource;
 
 pub use authorize::Denial;
 pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
 pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
+pub use metrics::{RequestOutcome, front_end};
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
 pub use ops::messages::MessageQueryTarget;
 pub use ops::policies::{PolicyInfo, PolicyKind};
 pub use ops::query::{Simulation, WhoCan};
 pub use ops::ram_details::{CallerIdentity, LoginProfileChange};
+pub use request_id::request_id_from;
 pub use resource::{Resolved, Resource};
 
 use petrel_meta::Catalog;
@@ -47,6 +51,8 @@ pub struct Service {
     catalog: Catalog,
     config: ServiceConfig,
     cache: PolicyCache,
+    /// Boxed: the counters' maps would otherwise make every `Service` holder large.
+    metrics: Box<metrics::ServiceMetrics>,
 }
 
 impl Service {
@@ -56,6 +62,7 @@ impl Service {
             catalog,
             config,
             cache: PolicyCache::default(),
+            metrics: Box::default(),
         }
     }
 

@@ -27,6 +27,7 @@ impl Service {
         Authorizer {
             region: &self.config.region,
             cache: &self.cache,
+            metrics: &self.metrics,
         }
     }
 

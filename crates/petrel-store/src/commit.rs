@@ -447,7 +447,7 @@ fn commit_loop(shared: &Arc<Shared>, wake: &mpsc::Sender<Vec<Arc<Completion>>>) 
             if sync_mode {
                 for s in &touched {
                     shared.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
-                    if let Err(e) = s.sync_data() {
+                    if let Err(e) = shared.stats.timings.time_fsync(|| s.sync_data()) {
                         result = Err(e);
                         break;
                     }
@@ -473,6 +473,7 @@ fn commit_loop(shared: &Arc<Shared>, wake: &mpsc::Sender<Vec<Arc<Completion>>>) 
                     .appended_bytes
                     .fetch_add(taken.bytes as u64, Ordering::Relaxed);
                 stats.last_batch_records.store(records, Ordering::Relaxed);
+                stats.timings.batch_records.observe(records);
                 stats
                     .last_batch_bytes
                     .store(taken.bytes as u64, Ordering::Relaxed);
@@ -522,7 +523,7 @@ fn writer_path(p: &Pending) -> std::path::PathBuf {
 fn sync_segments(shared: &Shared, unsynced: &mut Vec<Arc<Segment>>) -> Result<()> {
     while let Some(s) = unsynced.last() {
         shared.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = s.sync_data() {
+        if let Err(e) = shared.stats.timings.time_fsync(|| s.sync_data()) {
             tracing::warn!(error = %e, "async flush failed; will retry");
             return Err(e);
         }

@@ -53,6 +53,7 @@ mod error;
 mod hash;
 mod index;
 mod message;
+mod metrics;
 mod read;
 mod record;
 mod recovery;

@@ -36,6 +36,7 @@ pub(crate) struct Counters {
     pub last_batch_bytes: AtomicU64,
     pub max_batch_records: AtomicU64,
     pub disk_full_errors: AtomicU64,
+    pub timings: crate::metrics::Timings,
 }
 
 /// Index application progress; its mutex is the "apply lock" that checkpoints take to get a
@@ -191,7 +192,7 @@ struct Threads {
 
 /// The durable message log. Share it via `Arc<Store>`; all methods take `&self`.
 pub struct Store {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     threads: Mutex<Option<Threads>>,
     report: RecoveryReport,
     _lock: File,

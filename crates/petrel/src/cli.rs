@@ -169,6 +169,15 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `petrel=debug`.
     #[arg(long, value_name = "FILTER", env = "PETREL_LOG")]
     pub log: Option<String>,
+    /// Log line format: `text` (the default) or `json` (one object per line).
+    #[arg(long, value_name = "FORMAT", env = "PETREL_LOG_FORMAT")]
+    pub log_format: Option<crate::config::LogFormat>,
+    /// Who may read `/metrics`: `local` (loopback clients, the default), `open` or `off`.
+    #[arg(long, value_name = "ACCESS", env = "PETREL_METRICS_ACCESS")]
+    pub metrics_access: Option<crate::metrics::MetricsAccess>,
+    /// Requests taking at least this many milliseconds are logged at `warn` (default 200).
+    #[arg(long, value_name = "MS", env = "PETREL_SLOW_REQUEST_MS")]
+    pub slow_request_ms: Option<u64>,
 }
 
 #[cfg(test)]

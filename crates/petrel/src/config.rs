@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
+use crate::metrics::MetricsAccess;
 
 /// The flush mode as written in configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -21,6 +22,16 @@ pub enum FlushModeSetting {
     Async,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines with `key=value` fields (colour on a terminal).
+    Text,
+    /// One JSON object per line: time, level, target, message, fields and the request span.
+    Json,
+}
+
 /// The effective configuration of `petrel serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -29,9 +40,12 @@ pub struct Config {
     pub http_addr: SocketAddr,
     pub flush_mode: FlushModeSetting,
     pub log: String,
+    pub log_format: LogFormat,
     pub segment_bytes: u64,
     pub retention_hours: u64,
     pub region: String,
+    pub metrics_access: MetricsAccess,
+    pub slow_request_ms: u64,
 }
 
 /// The TOML file: every key optional, unknown keys refused so that typos surface.
@@ -43,9 +57,12 @@ struct FileConfig {
     http_addr: Option<String>,
     flush_mode: Option<FlushModeSetting>,
     log: Option<String>,
+    log_format: Option<LogFormat>,
     segment_bytes: Option<u64>,
     retention_hours: Option<u64>,
     region: Option<String>,
+    metrics_access: Option<MetricsAccess>,
+    slow_request_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -56,9 +73,12 @@ impl Default for Config {
             http_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
             flush_mode: FlushModeSetting::Sync,
             log: "info".to_owned(),
+            log_format: LogFormat::Text,
             segment_bytes: 1 << 30,
             retention_hours: 72,
             region: "cn-hangzhou".to_owned(),
+            metrics_access: MetricsAccess::Local,
+            slow_request_ms: 200,
         }
     }
 }
@@ -109,6 +129,15 @@ impl Config {
         if let Some(v) = &args.log {
             config.log.clone_from(v);
         }
+        if let Some(v) = args.log_format {
+            config.log_format = v;
+        }
+        if let Some(v) = args.metrics_access {
+            config.metrics_access = v;
+        }
+        if let Some(v) = args.slow_request_ms {
+            config.slow_request_ms = v;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -155,6 +184,15 @@ impl Config {
         if let Some(v) = file.region {
             self.region = v;
         }
+        if let Some(v) = file.log_format {
+            self.log_format = v;
+        }
+        if let Some(v) = file.metrics_access {
+            self.metrics_access = v;
+        }
+        if let Some(v) = file.slow_request_ms {
+            self.slow_request_ms = v;
+        }
         Ok(())
     }
 
@@ -200,5 +238,45 @@ impl Config {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+
+    use super::*;
+
+    fn from_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("petrel.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut config = Config::default();
+        config.apply_file(&path)?;
+        Ok(config)
+    }
+
+    #[test]
+    fn observability_settings_default_to_local_metrics_text_logs_and_200_ms() {
+        let c = Config::default();
+        assert_eq!(c.metrics_access, MetricsAccess::Local);
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.slow_request_ms, 200);
+    }
+
+    #[test]
+    fn observability_settings_are_read_from_the_config_file() {
+        let c =
+            from_file("metrics_access = \"open\"\nlog_format = \"json\"\nslow_request_ms = 50\n")
+                .unwrap();
+        assert_eq!(c.metrics_access, MetricsAccess::Open);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.slow_request_ms, 50);
+    }
+
+    #[test]
+    fn an_unknown_metrics_access_is_refused_naming_the_value() {
+        let err = from_file("metrics_access = \"public\"\n").unwrap_err();
+        assert!(err.to_string().contains("public"), "{err}");
     }
 }

@@ -14,11 +14,11 @@ use petrel_store::{FlushMode, Store, StoreConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
-use crate::config::{Config, FlushModeSetting};
+use crate::config::{Config, FlushModeSetting, LogFormat};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(&args)?;
-    init_logging(&config.log);
+    init_logging(&config.log, config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("petrel")
@@ -27,14 +27,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        // The request's span (its request id and operation) goes with every line of it.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -83,11 +90,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             let _ = stop.send(true);
         })
     };
+    let slow_request = Duration::from_millis(config.slow_request_ms);
     let app = petrel_openapi::router_with(
         service.clone(),
         Some(broker.clone()),
-        petrel_openapi::OpenApiConfig::default(),
+        petrel_openapi::OpenApiConfig {
+            slow_request,
+            ..petrel_openapi::OpenApiConfig::default()
+        },
     )
+    .merge(crate::metrics::router(
+        service.clone(),
+        broker.clone(),
+        store.clone(),
+        config.metrics_access,
+    ))
     .merge(petrel_console::router(
         service.clone(),
         Some(broker.clone()),
@@ -95,6 +112,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let http_server = {
         let stop = stop_servers.clone();
         async move {
+            // The peer address feeds `/metrics` access and the `acs:SourceIp` condition.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let r = axum::serve(http, app)
                 .with_graceful_shutdown(stopped(servers_stopping.clone()))
                 .await
@@ -112,7 +131,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 grpc,
                 service,
                 broker,
-                petrel_grpc::GrpcConfig::default(),
+                petrel_grpc::GrpcConfig {
+                    slow_request,
+                    ..petrel_grpc::GrpcConfig::default()
+                },
                 stopped(servers_stopping),
             )
             .await
