@@ -27,6 +27,9 @@ function need(name) {
 
 let browser;
 let root;
+// Set as the tests build on each other.
+let instanceUrl = "";
+let sentId = "";
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
@@ -250,7 +253,86 @@ test("root creates an instance, a topic and a consumer group, then sends a test 
   await root.click('#send-message button[type="submit"]');
   const notice = await root.textContent('[data-testid="notice"]');
   assert.match(notice, /message [0-9A-F]{34} sent to topic orders/);
+  sentId = notice.match(/message ([0-9A-F]{34})/)[1];
+  instanceUrl = root.url().replace(/\/send$/, "");
   await shot(root, "09-instance-topic-group-sent");
+});
+
+test("the test message is found by its key, and its detail shows properties and each group's state", async () => {
+  await root.goto(instanceUrl);
+  await root.click('[data-testid="message-query"]');
+  await root.click('a[role="tab"]:has-text("By message key")');
+  await root.selectOption('#message-query select[name="topic"]', "orders");
+  await root.fill('#message-query input[name="key"]', "order-42");
+  await root.click('#message-query button[type="submit"]');
+  await root.waitForSelector('[data-testid="query-summary"]');
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message\(s\) with key order-42, newest first/);
+  const ids = await root.locator("tr[data-message]").evaluateAll((trs) => trs.map((t) => t.dataset.message));
+  assert.deepEqual(ids, [sentId]);
+  assert.ok(await root.isVisible(`tr[data-message="${sentId}"]:has-text("hello from the console")`));
+  await shot(root, "13-message-found-by-key");
+
+  await root.click(`tr[data-message="${sentId}"] a`);
+  await root.waitForSelector('[data-testid="message-id"]');
+  assert.equal(await root.textContent('[data-testid="message-id"]'), sentId);
+  assert.equal(await root.textContent('[data-testid="message-keys"]'), "order-42");
+  assert.equal(await root.textContent('[data-testid="message-body"]'), "hello from the console");
+  assert.match(await root.textContent('[data-testid="store-time"]'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
+  assert.match(await root.textContent('tr[data-group="GID_orders"]'), /NOT_DELIVERED/);
+  await shot(root, "14-message-detail");
+
+  // A key nobody used finds nothing, and says so.
+  await root.goto(`${instanceUrl}/messages?by=key&topic=orders&key=no-such-key`);
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /No message with key no-such-key/);
+  assert.equal(await root.locator("tr[data-message]").count(), 0);
+});
+
+test("the message is found by its id and within the last hour's time range", async () => {
+  await root.goto(`${instanceUrl}/messages?by=id&topic=orders&message_id=${sentId}`);
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message found/);
+  assert.equal(await root.locator(`tr[data-message="${sentId}"]`).count(), 1);
+  await root.goto(`${instanceUrl}/messages?by=time&topic=orders`);
+  await root.click('#message-query button[type="submit"]');
+  await root.waitForSelector('[data-testid="query-summary"]');
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message\(s\) stored from .* oldest first, 20 per page: this is the last page/);
+  assert.equal(await root.locator(`tr[data-message="${sentId}"]`).count(), 1);
+  await shot(root, "15-message-by-time-range");
+});
+
+test("the consumer group page shows order, retry policy and true lag, and a reset to latest clears it", async () => {
+  await root.goto(instanceUrl);
+  await root.click('a:has-text("GID_orders")');
+  await root.waitForSelector('[data-testid="delivery-order"]');
+  assert.equal(await root.textContent('[data-testid="delivery-order"]'), "Orderly");
+  assert.match(await root.textContent('[data-testid="retry-policy"]'), /up to 16 retries/);
+  const row = 'tr[data-lag="GID_orders/orders"]';
+  assert.equal((await root.textContent(`${row} [data-testid="ready"]`)).trim(), "1");
+  assert.equal((await root.textContent(`${row} [data-testid="inflight"]`)).trim(), "0");
+  const lagTime = await root.textContent(`${row} [data-testid="lag-time"]`);
+  assert.match(lagTime, /^\d+ (ms|s)|min/, `a real lag time, not "${lagTime}"`);
+  assert.match(await root.textContent('[data-testid="dead-letters"]'), /No dead letters/);
+  await shot(root, "16-group-lag");
+
+  root.once("dialog", (d) => d.accept());
+  await root.selectOption('#reset-offset select[name="topic"]', "orders");
+  await root.check('#reset-offset input[value="latest"]');
+  await root.click('#reset-offset button[type="submit"]');
+  await root.waitForSelector('[data-testid="notice"]');
+  assert.match(await root.textContent('[data-testid="notice"]'), /Offset of GID_orders on topic orders reset to the latest message/);
+  assert.equal((await root.textContent(`${row} [data-testid="ready"]`)).trim(), "0");
+  assert.match(await root.textContent(`${row} [data-testid="lag-time"]`), /caught up/);
+  await shot(root, "17-group-reset-offset");
+
+  // The message now counts as consumed by the group.
+  await root.goto(`${instanceUrl}/topics/orders/messages/${sentId}`);
+  assert.match(await root.textContent('tr[data-group="GID_orders"]'), /CONSUMED/);
+});
+
+test("the topic page shows its type and every group's lag on it", async () => {
+  await root.goto(`${instanceUrl}/topics/orders`);
+  assert.equal(await root.textContent('[data-testid="topic-type"]'), "NORMAL");
+  assert.ok(await root.isVisible('tr[data-lag="GID_orders/orders"]'));
+  await shot(root, "18-topic-detail");
 });
 
 test("the PubOnly user signs in and is refused on a management page with the reason", async () => {

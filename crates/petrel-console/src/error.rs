@@ -28,6 +28,13 @@ pub enum ConsoleError {
         /// What is wrong, naming the value.
         reason: String,
     },
+    /// Something the request names does not exist (outside the catalogue: a message, a dead
+    /// letter).
+    #[error("{what}")]
+    NotFound {
+        /// What is missing, naming it.
+        what: String,
+    },
     /// The broker refused or is not running.
     #[error("{0}")]
     Broker(String),
@@ -47,6 +54,7 @@ impl ConsoleError {
             ConsoleError::Csrf => "InvalidCsrfToken".to_owned(),
             ConsoleError::Service(e) => e.code().to_string(),
             ConsoleError::BadInput { field, .. } => format!("InvalidParameter.{field}"),
+            ConsoleError::NotFound { .. } => "ResourceNotFound".to_owned(),
             ConsoleError::Broker(_) => "BrokerError".to_owned(),
             ConsoleError::Render(_) | ConsoleError::Task(_) => "InternalError".to_owned(),
         }
@@ -75,6 +83,7 @@ impl ConsoleError {
                 _ => StatusCode::BAD_REQUEST,
             },
             ConsoleError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            ConsoleError::NotFound { .. } => StatusCode::NOT_FOUND,
             ConsoleError::Broker(_) => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Render(_) | ConsoleError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,7 +11,12 @@ mod ctx;
 mod error;
 mod form;
 mod grants;
+mod groups;
+mod i18n;
+mod lag;
+mod messages;
 mod mq;
+mod mqshared;
 mod policies;
 mod ram;
 mod session;
@@ -60,6 +65,8 @@ pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
         .merge(auth::routes())
         .merge(ram::routes())
         .merge(mq::routes())
+        .merge(messages::routes())
+        .merge(groups::routes())
         .merge(policies::routes());
     // Nesting matches `/console` but not `/console/`, where sign-in lands.
     Router::new()

@@ -19,6 +19,7 @@ pub use authorize::Denial;
 pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
 pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
+pub use ops::audit::MAX_AUDIT_PAGE;
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
 pub use ops::messages::MessageQueryTarget;

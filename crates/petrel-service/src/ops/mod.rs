@@ -3,8 +3,10 @@
 
 pub mod access_keys;
 pub mod activation;
+pub mod audit;
 pub mod authn;
 pub mod data_plane;
+pub mod dead_letters;
 pub mod grants;
 pub mod groups;
 pub mod instances;

@@ -1,0 +1,202 @@
+//! The one message catalogue of the console, English and Chinese. Templates look text up by
+//! key through [`crate::view::Chrome::t`]; a test checks that every key a template uses is here
+//! in both languages.
+
+/// `(key, English, Chinese)`.
+const CATALOGUE: &[(&str, &str, &str)] = &[
+    // Navigation and frame.
+    ("nav.overview", "Overview", "概览"),
+    ("nav.instances", "Instances", "实例列表"),
+    ("nav.users", "Users", "用户"),
+    ("nav.user_groups", "User groups", "用户组"),
+    ("nav.grants", "Grants", "授权"),
+    ("nav.policies", "Policies", "权限策略"),
+    ("nav.resource_groups", "Resource groups", "资源组"),
+    ("nav.identities", "Identities", "身份管理"),
+    ("nav.permissions", "Permissions", "权限管理"),
+    ("nav.mq", "Message Queue", "消息队列"),
+    ("nav.audit", "Audit log", "操作审计"),
+    ("nav.governance", "Governance", "治理"),
+    ("signout", "Sign out", "退出登录"),
+    ("theme", "Theme", "主题"),
+    // Common words.
+    ("create", "Create", "创建"),
+    ("search", "Search", "搜索"),
+    ("grant", "Grant Permission", "新增授权"),
+    ("remark", "Remark", "备注"),
+    ("created", "Created", "创建时间"),
+    ("topic", "Topic", "Topic"),
+    ("rename", "Rename", "重命名"),
+    ("delete", "Delete", "删除"),
+    ("move", "Move", "转移"),
+    ("name", "Name", "名称"),
+    ("display_name", "Display name", "显示名称"),
+    ("page.first", "First page", "第一页"),
+    ("page.next", "Next page", "下一页"),
+    // Activation.
+    (
+        "activate.title",
+        "Activate ApsaraMQ for RocketMQ",
+        "开通云消息队列 RocketMQ 版",
+    ),
+    ("activate.now", "Activate now", "立即开通"),
+    (
+        "activate.terms",
+        "I have read and agree to the terms of service",
+        "我已阅读并同意服务协议",
+    ),
+    // Message query.
+    ("msg.title", "Message query", "消息查询"),
+    ("msg.by_id", "By message ID", "按 Message ID 查询"),
+    ("msg.by_key", "By message key", "按 Message Key 查询"),
+    (
+        "msg.by_time",
+        "By topic and time range",
+        "按 Topic 和时间范围查询",
+    ),
+    ("msg.id", "Message ID", "Message ID"),
+    ("msg.key", "Message key", "Message Key"),
+    ("msg.keys", "Keys", "Keys"),
+    ("msg.tag", "Tag", "Tag"),
+    (
+        "msg.key_hint",
+        "The newest 64 matches are shown, newest first.",
+        "最多显示最新的 64 条，按时间倒序。",
+    ),
+    ("msg.from", "From", "开始时间"),
+    ("msg.to", "To", "结束时间"),
+    (
+        "msg.no_topics",
+        "This instance has no topics yet.",
+        "该实例还没有 Topic。",
+    ),
+    ("msg.store_time", "Store time", "存储时间"),
+    ("msg.born_time", "Born time", "生产时间"),
+    ("msg.born_host", "Born host", "生产者地址"),
+    ("msg.delivery_time", "Delivery time", "定时投递时间"),
+    ("msg.body", "Body", "消息体"),
+    (
+        "msg.body_cut",
+        "only the first 64 KiB shown",
+        "仅显示前 64 KiB",
+    ),
+    ("msg.detail", "Message", "消息详情"),
+    ("msg.type", "Message type", "消息类型"),
+    ("msg.group", "Message group", "消息组"),
+    ("msg.position", "Position", "队列位置"),
+    (
+        "msg.delivery",
+        "Delivery state per consumer group",
+        "各消费者分组的投递状态",
+    ),
+    ("msg.state", "State", "状态"),
+    (
+        "msg.no_groups",
+        "The instance has no consumer groups.",
+        "该实例没有消费者分组。",
+    ),
+    (
+        "msg.recent",
+        "Messages of the last hour",
+        "最近一小时的消息",
+    ),
+    ("msg.send", "Send a test message", "发送测试消息"),
+    // Topics and consumer groups.
+    ("topic.queues", "Queues", "队列数"),
+    ("group.id", "Group ID", "Group ID"),
+    ("group.title", "Consumer group", "消费者分组"),
+    ("group.order", "Delivery order", "投递顺序"),
+    ("group.retry", "Retry policy", "重试策略"),
+    (
+        "group.clients",
+        "Subscriptions and online clients",
+        "订阅关系与在线客户端",
+    ),
+    (
+        "group.clients_note",
+        "Unavailable here: subscriptions live in the clients' gRPC sessions, which this page cannot see.",
+        "此处不可用：订阅关系保存在客户端的 gRPC 会话中，本页面无法读取。",
+    ),
+    ("lag.title", "Consumer lag", "消息堆积"),
+    (
+        "lag.note",
+        "Per topic of the instance. A group that has never received from a topic counts everything retained as ready. Unknown figures say unavailable, never zero.",
+        "按实例的每个 Topic 统计。从未消费过某 Topic 的分组会把所有保留的消息计为就绪。无法获得的数值显示为不可用，而不是 0。",
+    ),
+    ("lag.ready", "Ready", "就绪消息数"),
+    ("lag.inflight", "In flight", "处理中消息数"),
+    ("lag.time", "Lag time", "堆积时间"),
+    ("lag.none", "Nothing to show.", "暂无数据。"),
+    ("reset.title", "Reset consumer offset", "重置消费位点"),
+    ("reset.latest", "To the latest message", "重置到最新位点"),
+    ("reset.time", "To a time", "重置到指定时间"),
+    ("reset.go", "Reset offset", "重置位点"),
+    (
+        "reset.confirm",
+        "Reset this group's offset? Messages before the new position are skipped, later ones are delivered again.",
+        "确定重置该分组的消费位点？新位点之前的消息将被跳过，之后的消息会重新投递。",
+    ),
+    ("dlq.title", "Dead letters", "死信消息"),
+    ("dlq.attempts", "Attempts", "投递次数"),
+    ("dlq.reason", "Reason", "原因"),
+    ("dlq.at", "Dead-lettered at", "进入死信时间"),
+    ("dlq.resend", "Re-send", "重新投递"),
+    ("dlq.resent", "Re-sent", "已重新投递"),
+    ("dlq.none", "No dead letters.", "没有死信消息。"),
+    // Dashboard.
+    ("dash.title", "Dashboard", "监控大盘"),
+];
+
+/// The text of `key` in `lang` (`zh` or anything else for English); the key itself when the
+/// catalogue lacks it, so a missing entry shows up instead of an empty label.
+pub fn translate<'a>(lang: &str, key: &'a str) -> &'a str {
+    match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+        Some((_, en, zh)) => {
+            if lang == "zh" {
+                zh
+            } else {
+                en
+            }
+        }
+        None => key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn catalogue_has_both_languages_for_every_key_once() {
+        let mut seen = HashSet::new();
+        for (key, en, zh) in CATALOGUE {
+            assert!(seen.insert(key), "{key} is in the catalogue twice");
+            assert!(!en.is_empty() && !zh.is_empty(), "{key}");
+            assert_eq!(translate("en", key), *en);
+            assert_eq!(translate("zh", key), *zh);
+        }
+        assert_eq!(translate("zh", "no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn every_key_a_template_uses_is_in_the_catalogue() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut used = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                used += 1;
+                assert!(
+                    CATALOGUE.iter().any(|(k, _, _)| *k == key),
+                    "{} uses `{key}`, which the catalogue lacks",
+                    path.display()
+                );
+            }
+        }
+        assert!(used > 50, "only {used} keys found: is the scan broken?");
+    }
+}
