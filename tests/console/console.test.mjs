@@ -351,6 +351,121 @@ test("the PubOnly user signs in and is refused on a management page with the rea
   await context.close();
 });
 
+test("the audit page shows who did what and when, allowed or denied, and refuses a user without the grant", async () => {
+  await root.goto(`${url}/console/audit`);
+  await root.selectOption('#audit-filter select[name="outcome"]', "denied");
+  await root.click('#audit-filter button[type="submit"]');
+  await root.waitForURL(/outcome=denied/);
+  const denied = root.locator('tr[data-who="pubonly"][data-action="ram:ListUsers"]').first();
+  assert.ok(await denied.isVisible(), "the PubOnly user's refusal is recorded");
+  assert.match(await denied.textContent(), /Denied/);
+  assert.match(await denied.textContent(), /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+  assert.match(await denied.textContent(), /Console/);
+  assert.equal(await root.locator("tr.allowed").count(), 0, "only denials are listed");
+  await shot(root, "19-audit-denied");
+  await root.goto(`${url}/console/audit?action=ram:CreateUser`);
+  const created = root.locator('tr[data-action="ram:CreateUser"]');
+  assert.ok((await created.count()) >= 4, "every user creation is recorded");
+  assert.match(await created.first().textContent(), /Allowed/);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  await signIn(page, `pubonly@${alias}`, userPassword);
+  await page.waitForURL(/\/console\/instances$/);
+  await page.goto(`${url}/console/audit`);
+  const error = await page.textContent('[data-testid="error"]');
+  assert.match(error, /NoPermission/);
+  assert.match(error, /actiontrail:LookupEvents/);
+  await context.close();
+});
+
+test("resource groups are renamed, instances move between them, and a group in use is not deleted", async () => {
+  await root.goto(`${url}/console/resource-groups`);
+  await root.fill('tr[data-rg="team-a"] form.rename input[name="display_name"]', "Team A (renamed)");
+  await root.click('tr[data-rg="team-a"] form.rename button');
+  await root.waitForSelector('tr[data-rg="team-a"] [data-testid="rg-display"]:has-text("Team A (renamed)")');
+
+  const rgId = (await root.textContent('tr[data-rg="team-a"] td')).trim();
+  await root.selectOption('#move-instance select[name="instance"]', instanceUrl.split("/").pop());
+  await root.selectOption('#move-instance select[name="target"]', rgId);
+  await root.click('#move-instance button[type="submit"]');
+  await root.waitForSelector('tr[data-rg="team-a"] [data-testid="rg-instances"]:has-text("console-inst")');
+  await shot(root, "20-resource-group-moved");
+
+  root.once("dialog", (d) => d.accept());
+  await root.click('tr[data-rg="team-a"] form.delete button');
+  const error = await root.textContent('[data-testid="error"]');
+  assert.match(error, /still holds 1 instance/);
+  await shot(root, "21-resource-group-delete-refused");
+
+  await root.goto(`${url}/console/resource-groups`);
+  await root.fill('#create-rg input[name="name"]', "scratch");
+  await root.click('#create-rg button[type="submit"]');
+  await root.waitForSelector('tr[data-rg="scratch"]');
+  root.once("dialog", (d) => d.accept());
+  await root.click('tr[data-rg="scratch"] form.delete button');
+  await root.waitForURL(/\/console\/resource-groups$/);
+  assert.equal(await root.locator('tr[data-rg="scratch"]').count(), 0, "an empty group is deleted");
+  assert.equal(await root.locator('tr[data-rg="team-a"]').count(), 1);
+});
+
+test("a user group is created, gets members, and its permissions link opens the grant panel for it", async () => {
+  await root.goto(`${url}/console/user-groups`);
+  await root.fill('#create-user-group input[name="name"]', "ops");
+  await root.fill('#create-user-group input[name="comments"]', "operators");
+  await root.click('#create-user-group button[type="submit"]');
+  await root.waitForURL(/\/console\/user-groups\/ops$/);
+  await root.selectOption('#add-members select[name="user"]', ["sub1", "sub2"]);
+  await root.click('#add-members button[type="submit"]');
+  await root.waitForSelector('tr[data-member="sub2"]');
+  const members = await root.locator("tr[data-member]").evaluateAll((trs) => trs.map((t) => t.dataset.member));
+  assert.deepEqual(members.sort(), ["sub1", "sub2"]);
+  await root.click('tr[data-member="sub2"] button:has-text("Remove")');
+  await root.waitForSelector('tr[data-member="sub1"]');
+  assert.equal(await root.locator('tr[data-member="sub2"]').count(), 0);
+  await shot(root, "22-user-group");
+
+  root.once("dialog", (d) => d.accept());
+  await root.click('#delete-user-group button');
+  assert.match(await root.textContent('[data-testid="error"]'), /Group\.User|member/i);
+
+  await root.goto(`${url}/console/user-groups/ops`);
+  await root.click('a:has-text("Grant Permission")');
+  await root.waitForURL(/\/console\/grants\/new/);
+  const selected = await root.$$eval('select[name="principal"] option:checked', (os) => os.map((o) => o.value));
+  assert.deepEqual(selected, ["group:ops"]);
+});
+
+test("a custom policy gets versions: a refused one points at the place, a new default, and back", async () => {
+  await root.goto(`${url}/console/policies`);
+  await root.click('tr[data-policy="team-readonly"] a');
+  await root.waitForURL(/\/console\/policies\/custom\/team-readonly$/);
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v1");
+  await root.click("#create-version summary");
+  const bad = JSON.stringify({ Version: "1", Statement: [{ Effect: "Maybe", Action: "rocketmq:Get*", Resource: "*" }] }, null, 2);
+  await root.fill("#create-version [data-json-editor]", bad);
+  await root.click('#create-version button[type="submit"]');
+  await root.waitForSelector('[data-testid="policy-error"]');
+  assert.match(await root.textContent('[data-testid="policy-error"]'), /MalformedPolicyDocument/);
+  assert.match(await root.textContent("[data-error-place]"), /At line 5, column \d+/);
+  const selected = await root.$eval("#create-version [data-json-editor]", (a) => a.value.slice(a.selectionStart, a.selectionEnd));
+  assert.equal(selected, "Maybe", "the editor selects the refused value");
+  await shot(root, "23-policy-version-refused");
+
+  const good = JSON.stringify({ Version: "1", Statement: [{ Effect: "Allow", Action: ["rocketmq:Get*", "rocketmq:List*", "rocketmq:QueryMessage"], Resource: "*" }] }, null, 2);
+  await root.fill("#create-version [data-json-editor]", good);
+  await root.click('#create-version button[type="submit"]');
+  await root.waitForSelector('tr[data-version="v2"]');
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v2");
+  assert.match(await root.textContent('[data-testid="policy-document"]'), /QueryMessage/);
+  await root.click('tr[data-version="v1"] button:has-text("Set as default")');
+  await root.waitForSelector('tr[data-version="v1"] [data-testid="is-default"]');
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v1");
+  assert.ok(await root.isVisible('[data-testid="policy-grants"] tr:has-text("sub3")'), "the policy's grants are listed");
+  await shot(root, "24-policy-versions");
+});
+
 test("signing out revokes the session on the server", async () => {
   const cookie = (await root.context().cookies()).find((c) => c.name === "petrel_console");
   await root.goto(`${url}/console/users`);

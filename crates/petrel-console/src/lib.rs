@@ -6,6 +6,7 @@
 //! operations as the OpenAPI. It never decides a permission itself; a refusal from the service is
 //! shown with its reason.
 
+mod audit;
 mod auth;
 mod ctx;
 mod error;
@@ -18,8 +19,11 @@ mod messages;
 mod mq;
 mod mqshared;
 mod policies;
+mod policy_detail;
 mod ram;
+mod resource_groups;
 mod session;
+mod usergroups;
 mod view;
 
 use std::sync::Arc;
@@ -67,7 +71,11 @@ pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
         .merge(mq::routes())
         .merge(messages::routes())
         .merge(groups::routes())
-        .merge(policies::routes());
+        .merge(policies::routes())
+        .merge(audit::routes())
+        .merge(policy_detail::routes())
+        .merge(resource_groups::routes())
+        .merge(usergroups::routes());
     // Nesting matches `/console` but not `/console/`, where sign-in lands.
     Router::new()
         .nest(BASE, routes)
