@@ -328,6 +328,26 @@ test("the consumer group page shows order, retry policy and true lag, and a rese
   assert.match(await root.textContent('tr[data-group="GID_orders"]'), /CONSUMED/);
 });
 
+test("the instance dashboard charts the messages sent and waiting over recent time", async () => {
+  await root.goto(`${instanceUrl}/dashboard`);
+  assert.equal(await root.locator("svg[data-chart]").count(), 4);
+  await root.waitForTimeout(1200);
+  await root.goto(instanceUrl);
+  await root.selectOption('#send-message select[name="topic"]', "orders");
+  await root.fill('#send-message input[name="key"]', "order-43");
+  await root.fill('#send-message textarea[name="body"]', "second message");
+  await root.click('#send-message button[type="submit"]');
+  await root.waitForSelector('[data-testid="notice"]');
+  await root.waitForTimeout(1200);
+  await root.goto(`${instanceUrl}/dashboard`);
+  assert.ok(Number(await root.textContent('[data-testid="samples"]')) >= 2);
+  const sentMax = Number(await root.getAttribute('svg[data-chart="sent"]', "data-max"));
+  assert.ok(sentMax > 0, `the send rate rose above zero (max ${sentMax})`);
+  assert.equal(await root.locator('svg[data-chart="sent"] g[data-series="orders"] polyline').count(), 1);
+  assert.equal(await root.getAttribute('svg[data-chart="waiting"] g[data-series="GID_orders / orders"]', "data-last"), "1");
+  await shot(root, "25-dashboard");
+});
+
 test("the topic page shows its type and every group's lag on it", async () => {
   await root.goto(`${instanceUrl}/topics/orders`);
   assert.equal(await root.textContent('[data-testid="topic-type"]'), "NORMAL");

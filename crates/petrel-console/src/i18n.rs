@@ -216,6 +216,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("audit.none", "No records match.", "没有匹配的记录。"),
     // Dashboard.
     ("dash.title", "Dashboard", "监控大盘"),
+    (
+        "dash.note",
+        "The last 15 minutes, sampled in this process (history restarts with it). Samples:",
+        "最近 15 分钟，由本进程采样（进程重启后重新开始）。采样点：",
+    ),
+    (
+        "dash.hidden",
+        "Lag not shown where the service refused it:",
+        "以下堆积数据因无权限而未显示：",
+    ),
 ];
 
 /// The text of `key` in `lang` (`zh` or anything else for English); the key itself when the
