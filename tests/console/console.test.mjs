@@ -348,6 +348,29 @@ test("the instance dashboard charts the messages sent and waiting over recent ti
   await shot(root, "25-dashboard");
 });
 
+test("the console speaks Chinese from the one catalogue and has a dark theme", async () => {
+  await root.goto(instanceUrl);
+  await root.click('a[data-lang="zh"]');
+  await root.waitForSelector('h3:has-text("Topic 管理")');
+  assert.equal((await root.textContent('nav.side a[href="/console/instances"]')).trim(), "实例列表");
+  assert.equal(await root.getAttribute("html", "lang"), "zh");
+  await root.goto(`${instanceUrl}/messages?by=key&topic=orders&key=order-42`);
+  assert.ok(await root.isVisible('a[role="tab"]:has-text("按 Message Key 查询")'));
+  assert.ok(await root.isVisible('th:has-text("存储时间")'));
+  await shot(root, "26-zh-message-query");
+  await root.goto(`${instanceUrl}/groups/GID_orders`);
+  assert.ok(await root.isVisible('h3:has-text("重置消费位点")'));
+  await root.click("[data-theme-toggle]");
+  assert.equal(await root.getAttribute("html", "data-theme"), "dark");
+  const bg = await root.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, "rgb(22, 24, 28)", "the dark palette applies");
+  await shot(root, "27-zh-dark-group");
+  await root.click("[data-theme-toggle]");
+  assert.equal(await root.getAttribute("html", "data-theme"), "light");
+  await root.click('a[data-lang="en"]');
+  await root.waitForSelector('h3:has-text("Reset consumer offset")');
+});
+
 test("the topic page shows its type and every group's lag on it", async () => {
   await root.goto(`${instanceUrl}/topics/orders`);
   assert.equal(await root.textContent('[data-testid="topic-type"]'), "NORMAL");
