@@ -338,12 +338,15 @@ test("the instance dashboard charts the messages sent and waiting over recent ti
   await root.fill('#send-message textarea[name="body"]', "second message");
   await root.click('#send-message button[type="submit"]');
   await root.waitForSelector('[data-testid="notice"]');
-  await root.waitForTimeout(1200);
-  await root.goto(`${instanceUrl}/dashboard`);
-  assert.ok(Number(await root.textContent('[data-testid="samples"]')) >= 2);
+  // Each view takes a sample (at most one a second): three give two rates, a line.
+  for (let i = 0; i < 2; i++) {
+    await root.waitForTimeout(1200);
+    await root.goto(`${instanceUrl}/dashboard`);
+  }
+  assert.ok(Number(await root.textContent('[data-testid="samples"]')) >= 3);
   const sentMax = Number(await root.getAttribute('svg[data-chart="sent"]', "data-max"));
   assert.ok(sentMax > 0, `the send rate rose above zero (max ${sentMax})`);
-  assert.equal(await root.locator('svg[data-chart="sent"] g[data-series="orders"] polyline').count(), 1);
+  assert.ok(await root.locator('svg[data-chart="sent"] g[data-series="orders"] polyline').count() >= 1, "the orders series is drawn");
   assert.equal(await root.getAttribute('svg[data-chart="waiting"] g[data-series="GID_orders / orders"]', "data-last"), "1");
   await shot(root, "25-dashboard");
 });

@@ -20,6 +20,7 @@ use crate::auth::blocking;
 use crate::chart::{PALETTE, Series, svg};
 use crate::ctx::Ctx;
 use crate::error::ConsoleError;
+use crate::i18n::fill;
 use crate::mqshared::broker;
 use crate::sampler::{INTERVAL, Sample, rates};
 use crate::view::{Chrome, page};
@@ -55,7 +56,8 @@ fn chart(id: &str, title: &str, unit: &str, mut series: Vec<Series>, empty: &str
     }
 }
 
-fn charts(samples: &[Sample], lag_pairs: &[(String, String)], empty: &str) -> Vec<Chart> {
+fn charts(lang: &str, samples: &[Sample], lag_pairs: &[(String, String)]) -> Vec<Chart> {
+    let empty = &fill(lang, "dash.collecting", &[]);
     let topics: BTreeSet<&String> = samples.iter().flat_map(|s| s.stored.keys()).collect();
     let sent = topics
         .iter()
@@ -101,21 +103,21 @@ fn charts(samples: &[Sample], lag_pairs: &[(String, String)], empty: &str) -> Ve
         ),
         chart(
             "consumed",
-            "Messages consumed per second, by consumer group",
+            &fill(lang, "dash.consumed", &[]),
             "/s",
             consumed,
             empty,
         ),
         chart(
             "waiting",
-            "Messages waiting (ready + in flight), by group / topic",
+            &fill(lang, "dash.waiting", &[]),
             "msgs",
             per_pair(&|x| Some(x.pending as f64)),
             empty,
         ),
         chart(
             "lag-time",
-            "Lag time in seconds (gaps: unknown), by group / topic",
+            &fill(lang, "dash.lag_time", &[]),
             "s",
             per_pair(&|x| x.lag_ms.map(|ms| ms as f64 / 1000.0)),
             empty,
@@ -175,11 +177,10 @@ async fn dashboard(
         Ok((instance, samples, lag_pairs, hidden))
     })
     .await?;
-    let empty = "Collecting: points appear as samples are taken";
     page(&DashboardPage {
         chrome,
         instance,
-        charts: charts(&samples, &lag_pairs, empty),
+        charts: charts(ctx.lang, &samples, &lag_pairs),
         samples: samples.len(),
         interval_s: INTERVAL.as_secs(),
         hidden,

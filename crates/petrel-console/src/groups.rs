@@ -18,6 +18,7 @@ use crate::auth::blocking;
 use crate::ctx::Ctx;
 use crate::error::ConsoleError;
 use crate::form::Fields;
+use crate::i18n::fill;
 use crate::lag::{LagRow, lag_rows};
 use crate::mqshared::{
     broker, broker_error, enc, group_ref, parse_input_time, time_text, topic_ref,
@@ -69,14 +70,15 @@ fn letter_row(instance: &str, d: &DeadLetter) -> LetterRow {
     }
 }
 
-fn retry_text(g: &ConsumerGroup) -> String {
+fn retry_text(lang: &str, g: &ConsumerGroup) -> String {
     let timing = match g.retry_policy.backoff {
-        RetryBackoff::Default => "growing intervals (the RocketMQ backoff table)".to_owned(),
-        RetryBackoff::Fixed { interval_seconds } => format!("every {interval_seconds} s"),
+        RetryBackoff::Default => fill(lang, "retry.default", &[]),
+        RetryBackoff::Fixed { interval_seconds } => fill(lang, "retry.fixed", &[&interval_seconds]),
     };
-    format!(
-        "up to {} retries, {timing}; then to the dead-letter queue",
-        g.retry_policy.max_retry_times
+    fill(
+        lang,
+        "retry.text",
+        &[&g.retry_policy.max_retry_times, &timing],
     )
 }
 
@@ -139,7 +141,7 @@ async fn group_page(
             Err(e) => format!("{e} ({})", e.code()),
         };
         Ok(page(&GroupPage {
-            retry: retry_text(&group),
+            retry: retry_text(ctx.lang, &group),
             chrome,
             instance_id: id,
             group,
@@ -223,19 +225,19 @@ async fn reset(
         .reset_offset(&gref, &tref, target)
         .await
         .map_err(broker_error)?;
+    let lang = ctx.lang;
     let to = match target {
-        ResetTarget::Latest => "the latest message".to_owned(),
-        ResetTarget::Timestamp(ms) => {
-            format!("the first message stored at or after {}", time_text(ms))
-        }
+        ResetTarget::Latest => fill(lang, "reset.to_latest", &[]),
+        ResetTarget::Timestamp(ms) => fill(lang, "reset.to_time", &[&time_text(ms)]),
     };
     let offsets: Vec<String> = queues
         .iter()
-        .map(|q| format!("queue {} → {}", q.queue_id, q.offset))
+        .map(|q| fill(lang, "reset.queue", &[&q.queue_id, &q.offset]))
         .collect();
-    let notice = format!(
-        "Offset of {group} on topic {topic_name} reset to {to} ({}).",
-        offsets.join(", ")
+    let notice = fill(
+        lang,
+        "reset.done",
+        &[&group, &topic_name, &to, &offsets.join(", ")],
     );
     group_page(&app, &ctx, id, group, None, notice).await
 }
@@ -265,9 +267,7 @@ async fn resend(
         .resend_dead_letter(&gref, &tref, offset)
         .await
         .map_err(broker_error)?;
-    let notice = format!(
-        "Dead letter {offset} re-sent: {group} will receive it again from topic {topic_name}."
-    );
+    let notice = fill(ctx.lang, "dlq.done", &[&offset, &group, &topic_name]);
     group_page(&app, &ctx, id, group, None, notice).await
 }
 

@@ -294,6 +294,135 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("gp.custom", "Custom Policy", "自定义策略"),
     ("gp.search", "Search policies", "搜索策略"),
     ("cancel", "Cancel", "取消"),
+    // Text built by the handlers, with {0}, {1}, … filled in by `fill`.
+    ("st.not_delivered", "Not delivered yet", "尚未投递"),
+    (
+        "st.in_flight",
+        "Delivered (attempt {0}), awaiting its ack; invisible until {1}",
+        "已投递（第 {0} 次），等待确认；{1} 之前不可见",
+    ),
+    (
+        "st.awaiting",
+        "Delivered (attempt {0}), not acked in time: will be delivered again",
+        "已投递（第 {0} 次），未及时确认：将再次投递",
+    ),
+    ("st.consumed", "Consumed", "已消费"),
+    (
+        "st.dead",
+        "Moved to the dead-letter queue",
+        "已进入死信队列",
+    ),
+    (
+        "st.finished",
+        "Finished (consumed or dead-lettered: the dead-letter queue is too long to tell)",
+        "已完成（已消费或已进入死信：死信队列过长，无法区分）",
+    ),
+    (
+        "q.id_none",
+        "No message with id {0} in this topic.",
+        "该 Topic 中没有 ID 为 {0} 的消息。",
+    ),
+    ("q.id_found", "1 message found.", "找到 1 条消息。"),
+    (
+        "q.key_truncated",
+        "Showing the newest {0} messages with key {1}, newest first. More exist: at most {2} are shown, so narrow the query (by time range) to see older ones.",
+        "显示 Key 为 {1} 的最新 {0} 条消息，按时间倒序。还有更多：最多显示 {2} 条，请按时间范围缩小查询以查看更早的消息。",
+    ),
+    (
+        "q.key_none",
+        "No message with key {0} in this topic.",
+        "该 Topic 中没有 Key 为 {0} 的消息。",
+    ),
+    (
+        "q.key_found",
+        "{0} message(s) with key {1}, newest first.",
+        "Key 为 {1} 的消息共 {0} 条，按时间倒序。",
+    ),
+    (
+        "q.time_more",
+        "{0} message(s) stored from {1} to {2}, oldest first, {3} per page: more follow on the next page.",
+        "{1} 至 {2} 存储的消息 {0} 条，按时间正序，每页 {3} 条：下一页还有更多。",
+    ),
+    (
+        "q.time_last",
+        "{0} message(s) stored from {1} to {2}, oldest first, {3} per page: this is the last page.",
+        "{1} 至 {2} 存储的消息 {0} 条，按时间正序，每页 {3} 条：这是最后一页。",
+    ),
+    (
+        "send.done",
+        "message {0} sent to topic {1}",
+        "消息 {0} 已发送到 Topic {1}",
+    ),
+    (
+        "q.position",
+        "queue {0} · offset {1}",
+        "队列 {0} · 位点 {1}",
+    ),
+    ("lag.unavailable", "unavailable", "不可用"),
+    ("lag.caught_up", "none (caught up)", "无（已追平）"),
+    (
+        "lag.unknown_time",
+        "unavailable: the oldest unfinished message could not be read",
+        "不可用：无法读取最早的未完成消息",
+    ),
+    (
+        "lag.no_broker",
+        "the broker is not running in this process",
+        "本进程中未运行 Broker",
+    ),
+    (
+        "retry.default",
+        "growing intervals (the RocketMQ backoff table)",
+        "阶梯间隔（RocketMQ 退避表）",
+    ),
+    ("retry.fixed", "every {0} s", "每 {0} 秒"),
+    (
+        "retry.text",
+        "up to {0} retries, {1}; then to the dead-letter queue",
+        "最多重试 {0} 次，{1}；之后进入死信队列",
+    ),
+    ("reset.to_latest", "the latest message", "最新位点"),
+    (
+        "reset.to_time",
+        "the first message stored at or after {0}",
+        "{0} 及之后存储的第一条消息",
+    ),
+    (
+        "reset.done",
+        "Offset of {0} on topic {1} reset to {2} ({3}).",
+        "{0} 在 Topic {1} 上的消费位点已重置到{2}（{3}）。",
+    ),
+    ("reset.queue", "queue {0} → {1}", "队列 {0} → {1}"),
+    (
+        "dlq.done",
+        "Dead letter {0} re-sent: {1} will receive it again from topic {2}.",
+        "死信消息 {0} 已重新投递：{1} 将从 Topic {2} 再次收到它。",
+    ),
+    (
+        "dash.sent",
+        "Messages sent per second, by topic",
+        "每秒发送消息数（按 Topic）",
+    ),
+    (
+        "dash.consumed",
+        "Messages consumed per second, by consumer group",
+        "每秒消费消息数（按消费者分组）",
+    ),
+    (
+        "dash.waiting",
+        "Messages waiting (ready + in flight), by group / topic",
+        "堆积消息数（就绪 + 处理中，按分组 / Topic）",
+    ),
+    (
+        "dash.lag_time",
+        "Lag time in seconds (gaps: unknown), by group / topic",
+        "堆积时间（秒，空白处为未知，按分组 / Topic）",
+    ),
+    (
+        "dash.collecting",
+        "Collecting: points appear as samples are taken",
+        "采集中：采样后显示数据点",
+    ),
     // Dashboard.
     ("dash.title", "Dashboard", "监控大盘"),
     (
@@ -323,6 +452,15 @@ pub fn translate<'a>(lang: &str, key: &'a str) -> &'a str {
     }
 }
 
+/// The text of `key` in `lang` with `{0}`, `{1}`, … replaced by `args` in order.
+pub fn fill(lang: &str, key: &str, args: &[&dyn std::fmt::Display]) -> String {
+    let mut out = translate(lang, key).to_owned();
+    for (i, a) in args.iter().enumerate() {
+        out = out.replace(&format!("{{{i}}}"), &a.to_string());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -339,6 +477,26 @@ mod tests {
             assert_eq!(translate("zh", key), *zh);
         }
         assert_eq!(translate("zh", "no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn filled_text_takes_its_arguments_in_both_languages() {
+        assert_eq!(
+            fill("en", "q.key_found", &[&2, &"order-42"]),
+            "2 message(s) with key order-42, newest first."
+        );
+        assert_eq!(
+            fill("zh", "q.key_found", &[&2, &"order-42"]),
+            "Key 为 order-42 的消息共 2 条，按时间倒序。"
+        );
+        for (key, en, zh) in CATALOGUE {
+            let count = |s: &str| (0..10).filter(|i| s.contains(&format!("{{{i}}}"))).count();
+            assert_eq!(
+                count(en),
+                count(zh),
+                "{key} has the same placeholders in both"
+            );
+        }
     }
 
     #[test]
@@ -359,5 +517,36 @@ mod tests {
             }
         }
         assert!(used > 50, "only {used} keys found: is the scan broken?");
+    }
+
+    #[test]
+    fn every_key_the_handlers_fill_in_is_in_the_catalogue() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut used = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.ends_with("i18n.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("fill(").skip(1) {
+                // `fill(lang, "key", …)`: the key is the first string literal after the comma.
+                let Some((_, rest)) = piece.split_once(',') else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let Some(rest) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                let key = rest.split('"').next().unwrap();
+                used += 1;
+                assert!(
+                    CATALOGUE.iter().any(|(k, _, _)| *k == key),
+                    "{} fills `{key}`, which the catalogue lacks",
+                    path.display()
+                );
+            }
+        }
+        assert!(used > 20, "only {used} keys found: is the scan broken?");
     }
 }

@@ -9,6 +9,7 @@ use petrel_broker::Broker;
 
 use crate::App;
 use crate::ctx::Ctx;
+use crate::i18n::fill;
 use crate::mqshared::{duration_text, group_ref, now_ms, topic_ref};
 
 /// One group's lag on one topic.
@@ -27,14 +28,15 @@ pub struct LagRow {
 }
 
 impl LagRow {
-    fn unavailable(group: &str, topic: &str, reason: String) -> LagRow {
+    fn unavailable(lang: &str, group: &str, topic: &str, reason: String) -> LagRow {
+        let word = fill(lang, "lag.unavailable", &[]);
         LagRow {
             group: group.to_owned(),
             topic: topic.to_owned(),
             known: false,
-            ready: "unavailable".to_owned(),
-            inflight: "unavailable".to_owned(),
-            lag_time: "unavailable".to_owned(),
+            ready: word.clone(),
+            inflight: word.clone(),
+            lag_time: word,
             reason,
         }
     }
@@ -64,11 +66,7 @@ fn lag_row(
     topic: &str,
 ) -> LagRow {
     let Some(broker) = broker else {
-        return LagRow::unavailable(
-            group,
-            topic,
-            "the broker is not running in this process".to_owned(),
-        );
+        return LagRow::unavailable(ctx.lang, group, topic, fill(ctx.lang, "lag.no_broker", &[]));
     };
     let account = &ctx.session.account_id;
     let stats = app
@@ -83,7 +81,7 @@ fn lag_row(
                 .map_err(|e| e.to_string())
         });
     match stats {
-        Err(reason) => LagRow::unavailable(group, topic, reason),
+        Err(reason) => LagRow::unavailable(ctx.lang, group, topic, reason),
         Ok(s) => LagRow {
             group: group.to_owned(),
             topic: topic.to_owned(),
@@ -91,9 +89,9 @@ fn lag_row(
             ready: s.ready.to_string(),
             inflight: s.inflight.to_string(),
             lag_time: match s.delivery_lag_ms(now_ms()) {
-                Some(0) if s.pending() == 0 => "none (caught up)".to_owned(),
+                Some(0) if s.pending() == 0 => fill(ctx.lang, "lag.caught_up", &[]),
                 Some(ms) => duration_text(ms),
-                None => "unavailable: the oldest unfinished message could not be read".to_owned(),
+                None => fill(ctx.lang, "lag.unknown_time", &[]),
             },
             reason: String::new(),
         },

@@ -21,6 +21,7 @@ use crate::auth::blocking;
 use crate::ctx::Ctx;
 use crate::error::ConsoleError;
 use crate::form::Fields;
+use crate::i18n::fill;
 use crate::mqshared::{
     broker, broker_error, enc, group_ref, input_time, now_ms, parse_input_time, time_text,
     topic_ref,
@@ -53,22 +54,16 @@ pub struct DeliveryRow {
     pub text: String,
 }
 
-fn delivery_text(state: DeliveryState) -> String {
+fn delivery_text(lang: &str, state: DeliveryState) -> String {
     match state {
-        DeliveryState::NotDelivered => "Not delivered yet".to_owned(),
-        DeliveryState::InFlight { attempt, until_ms } => format!(
-            "Delivered (attempt {attempt}), awaiting its ack; invisible until {}",
-            time_text(until_ms)
-        ),
-        DeliveryState::AwaitingRedelivery { attempt } => {
-            format!("Delivered (attempt {attempt}), not acked in time: will be delivered again")
+        DeliveryState::NotDelivered => fill(lang, "st.not_delivered", &[]),
+        DeliveryState::InFlight { attempt, until_ms } => {
+            fill(lang, "st.in_flight", &[&attempt, &time_text(until_ms)])
         }
-        DeliveryState::Consumed => "Consumed".to_owned(),
-        DeliveryState::DeadLettered => "Moved to the dead-letter queue".to_owned(),
-        DeliveryState::Finished => {
-            "Finished (consumed or dead-lettered: the dead-letter queue is too long to tell)"
-                .to_owned()
-        }
+        DeliveryState::AwaitingRedelivery { attempt } => fill(lang, "st.awaiting", &[&attempt]),
+        DeliveryState::Consumed => fill(lang, "st.consumed", &[]),
+        DeliveryState::DeadLettered => fill(lang, "st.dead", &[]),
+        DeliveryState::Finished => fill(lang, "st.finished", &[]),
     }
 }
 
@@ -96,7 +91,7 @@ pub struct MessageRow {
     pub href: String,
 }
 
-fn message_row(instance: &str, q: &QueriedMessage) -> MessageRow {
+fn message_row(lang: &str, instance: &str, q: &QueriedMessage) -> MessageRow {
     let m = &q.message;
     let shown = &m.body[..m.body.len().min(BODY_PREVIEW)];
     let body = String::from_utf8_lossy(shown).into_owned();
@@ -121,7 +116,7 @@ fn message_row(instance: &str, q: &QueriedMessage) -> MessageRow {
         born_time: time_text(m.born_timestamp_ms),
         born_host: m.born_host.clone(),
         delivery_time: m.delivery_timestamp_ms.map(time_text).unwrap_or_default(),
-        queue: format!("queue {} · offset {}", m.queue_id, m.queue_offset),
+        queue: fill(lang, "q.position", &[&m.queue_id, &m.queue_offset]),
         body_size: m.body.len(),
         body_cut: m.body.len() > BODY_PREVIEW,
         body,
@@ -134,7 +129,7 @@ fn message_row(instance: &str, q: &QueriedMessage) -> MessageRow {
             .map(|d| DeliveryRow {
                 group: d.group.clone(),
                 state: d.state.as_str(),
-                text: delivery_text(d.state),
+                text: delivery_text(lang, d.state),
             })
             .collect(),
     }
@@ -278,9 +273,10 @@ async fn query(
         .await?;
         let (tref, groups) = targets(&ctx.session.account_id, &id, &target)?;
         let (by, id, message_id, key) = (by.clone(), id.clone(), message_id.clone(), key.clone());
+        let lang = ctx.lang;
         found = blocking(move || {
             let rows = |ms: &[QueriedMessage]| -> Vec<MessageRow> {
-                ms.iter().map(|m| message_row(&id, m)).collect()
+                ms.iter().map(|m| message_row(lang, &id, m)).collect()
             };
             Ok(match by.as_str() {
                 "id" => {
@@ -290,9 +286,9 @@ async fn query(
                     let rows = rows(m.as_slice());
                     Found {
                         summary: if rows.is_empty() {
-                            format!("No message with id {message_id} in this topic.")
+                            fill(lang, "q.id_none", &[&message_id])
                         } else {
-                            "1 message found.".to_owned()
+                            fill(lang, "q.id_found", &[])
                         },
                         rows,
                         truncated: false,
@@ -306,15 +302,11 @@ async fn query(
                     let n = page.messages.len();
                     Found {
                         summary: if page.truncated {
-                            format!(
-                                "Showing the newest {n} messages with key {key}, newest first. \
-                                 More exist: at most {KEY_LIMIT} are shown, so narrow the query \
-                                 (by time range) to see older ones."
-                            )
+                            fill(lang, "q.key_truncated", &[&n, &key, &KEY_LIMIT])
                         } else if n == 0 {
-                            format!("No message with key {key} in this topic.")
+                            fill(lang, "q.key_none", &[&key])
                         } else {
-                            format!("{n} message(s) with key {key}, newest first.")
+                            fill(lang, "q.key_found", &[&n, &key])
                         },
                         rows: rows(&page.messages),
                         truncated: page.truncated,
@@ -327,16 +319,14 @@ async fn query(
                         .map_err(broker_error)?;
                     let n = page.messages.len();
                     Found {
-                        summary: format!(
-                            "{n} message(s) stored from {} to {}, oldest first, {TIME_PAGE} per \
-                             page{}.",
-                            time_text(start_ms),
-                            time_text(end_ms),
+                        summary: fill(
+                            lang,
                             if page.next.is_some() {
-                                ": more follow on the next page"
+                                "q.time_more"
                             } else {
-                                ": this is the last page"
-                            }
+                                "q.time_last"
+                            },
+                            &[&n, &time_text(start_ms), &time_text(end_ms), &TIME_PAGE],
                         ),
                         rows: rows(&page.messages),
                         truncated: page.next.is_some(),
@@ -415,7 +405,7 @@ async fn detail(
     })?;
     page(&DetailPage {
         chrome,
-        m: message_row(&id, &found),
+        m: message_row(ctx.lang, &id, &found),
         instance_id: id,
     })
 }

@@ -22,6 +22,7 @@ use crate::auth::blocking;
 use crate::ctx::Ctx;
 use crate::error::ConsoleError;
 use crate::form::Fields;
+use crate::i18n::fill;
 use crate::view::{Chrome, page};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -260,7 +261,7 @@ async fn send(
         .await
         .map_err(|e| ConsoleError::Broker(e.to_string()))?;
     let notice = match receipts.first() {
-        Some(r) => format!("message {} sent to topic {topic_name}", r.message_id),
+        Some(r) => fill(ctx.lang, "send.done", &[&r.message_id, &topic_name]),
         None => "the broker answered no receipt".to_owned(),
     };
     instance_page(&app, &ctx, id, notice).await
