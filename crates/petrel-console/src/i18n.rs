@@ -294,6 +294,56 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("gp.custom", "Custom Policy", "自定义策略"),
     ("gp.search", "Search policies", "搜索策略"),
     ("cancel", "Cancel", "取消"),
+    // Users.
+    (
+        "ak.once",
+        "The AccessKey secret is shown only once. Copy it now.",
+        "AccessKey Secret 仅显示一次，请立即复制保存。",
+    ),
+    ("user.console", "Console logon", "控制台登录"),
+    (
+        "user.console_on",
+        "Console access is enabled.",
+        "已开启控制台访问。",
+    ),
+    (
+        "user.console_off",
+        "No console password yet.",
+        "尚未设置控制台登录密码。",
+    ),
+    (
+        "user.new_password",
+        "New console password",
+        "新的控制台登录密码",
+    ),
+    (
+        "user.reset_required",
+        "Require a change at next logon",
+        "下次登录时必须修改密码",
+    ),
+    ("user.reset_password", "Reset password", "重置密码"),
+    (
+        "user.enable_console",
+        "Enable console logon",
+        "开启控制台登录",
+    ),
+    ("status", "Status", "状态"),
+    ("none", "None", "无"),
+    ("ak.create", "Create AccessKey", "创建 AccessKey"),
+    ("user.no_grants", "No direct grants", "没有直接授权"),
+    ("user.created_title", "User created", "用户已创建"),
+    (
+        "user.created_pw",
+        "The user was created with a console password.",
+        "用户已创建，并设置了控制台登录密码。",
+    ),
+    (
+        "user.created_plain",
+        "The user was created.",
+        "用户已创建。",
+    ),
+    ("user.view", "View user", "查看用户"),
+    ("user.back", "Back to users", "返回用户列表"),
     // Text built by the handlers, with {0}, {1}, … filled in by `fill`.
     ("st.not_delivered", "Not delivered yet", "尚未投递"),
     (

@@ -24,6 +24,10 @@ pub const INTERVAL: Duration = Duration::from_secs(10);
 const KEEP: usize = 90;
 /// A sample younger than this is reused instead of taking another on page load.
 const FRESH_MS: i64 = 1_000;
+/// Most broker statistics one background round reads (one per topic and group); instances
+/// past it are skipped that round (their charts show a gap), so a large catalogue cannot make
+/// the sampler run without end.
+const ROUND_BUDGET: usize = 5_000;
 /// Group name used to read a topic's offsets when no consumer group exists (it never
 /// receives, so it creates no consumer state).
 const PROBE_GROUP: &str = "petrel-console-probe";
@@ -153,9 +157,23 @@ impl Sampler {
             .iter()
             .map(|(a, i, _, _)| (a.clone(), i.clone()))
             .collect();
+        let mut spent = 0usize;
+        let mut skipped = 0usize;
         for (account, instance, topics, groups) in catalogue {
+            let cost = topics.len() * groups.len().max(1);
+            if spent + cost > ROUND_BUDGET {
+                skipped += 1;
+                continue;
+            }
+            spent += cost;
             let sample = measure(broker, &account, &instance, &topics, &groups);
             self.push((account, instance), sample);
+        }
+        if skipped > 0 {
+            tracing::debug!(
+                skipped,
+                "dashboard sampling: round budget spent, instances skipped"
+            );
         }
         // Deleted instances take their history with them.
         lock(&self.rings).retain(|k, _| live.contains(k));

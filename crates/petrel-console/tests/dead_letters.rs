@@ -10,230 +10,40 @@
     reason = "tests"
 )]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use petrel_broker::{
-    Broker, BrokerConfig, GroupRef, OutgoingMessage, ReceiveRequest, Store, StoreConfig, TopicRef,
-    TopicSpec,
-};
-use petrel_meta::{
-    AuditSource, Catalog, CatalogOptions, NewConsumerGroup, NewInstance, NewTopic, NewUser,
-};
-use petrel_model::MessageType;
-use petrel_service::{Caller, Identity, RequestContext, Service, ServiceConfig};
-use tower::ServiceExt;
+use axum::http::StatusCode;
+use common::{Env, env, root};
+use petrel_broker::{OutgoingMessage, ReceiveRequest};
+use petrel_meta::NewUser;
 
-struct Env {
-    router: Router,
-    service: Arc<Service>,
-    broker: Arc<Broker>,
-    account: String,
-    alias: String,
-    root_login: String,
-    root_password: String,
-    _dir: tempfile::TempDir,
-}
-
-fn root(account: &str) -> Caller {
-    Caller {
-        account_id: account.to_owned(),
-        identity: Identity::Root,
-        context: RequestContext::new(AuditSource::Internal),
-    }
-}
-
-async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = Catalog::open(&dir.path().join("meta"), CatalogOptions::for_tests()).unwrap();
-    let service = Arc::new(Service::new(
-        catalog,
-        ServiceConfig {
-            region: "cn-hangzhou".to_owned(),
-        },
-    ));
-    let creds = service.bootstrap().unwrap().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("store"), StoreConfig::for_tests()).unwrap());
-    let broker = Arc::new(Broker::open(store, BrokerConfig::for_tests()).unwrap());
-    let router = petrel_console::router(service.clone(), Some(broker.clone()));
-    let account = creds.account_id.clone();
-    let r = root(&account);
-    service.activate(&r).unwrap();
-    service
-        .create_instance(
-            &r,
-            NewInstance {
-                id: Some("shop".to_owned()),
-                name: "shop".to_owned(),
-                resource_group_id: None,
-                remark: None,
-            },
+/// Sends one message and has a consumer forward it to the dead-letter queue; its id.
+async fn dead_letter_one(env: &Env) -> String {
+    let receipts = env
+        .broker
+        .send(
+            &env.topic(),
+            vec![OutgoingMessage::new(
+                "01AABBCCDDEEFF00112233445566778899",
+                "pay me",
+            )],
         )
-        .unwrap();
-    service
-        .create_topic(
-            &r,
-            "shop",
-            NewTopic {
-                name: "orders".to_owned(),
-                message_type: MessageType::Normal,
-                queue_count: Some(1),
-                remark: None,
-            },
-        )
-        .unwrap();
-    service
-        .create_consumer_group(
-            &r,
-            "shop",
-            NewConsumerGroup {
-                group_id: "GID_billing".to_owned(),
-                ..NewConsumerGroup::default()
-            },
-        )
-        .unwrap();
-    Env {
-        router,
-        service,
-        broker,
-        alias: creds.login_name.split('@').nth(1).unwrap().to_owned(),
-        account,
-        root_login: creds.login_name,
-        root_password: creds.password,
-        _dir: dir,
-    }
-}
-
-/// A signed-in browser: its session cookie and the CSRF token its pages carry.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn body_text(response: axum::response::Response) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
         .await
         .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-impl Env {
-    fn topic(&self) -> TopicRef {
-        TopicRef::new(
-            &self.account,
-            "shop",
-            "orders",
-            TopicSpec {
-                message_type: MessageType::Normal,
-                queue_count: 1,
-            },
-        )
-        .unwrap()
-    }
-
-    fn group(&self) -> GroupRef {
-        GroupRef::new(&self.account, "shop", "GID_billing").unwrap()
-    }
-
-    async fn sign_in(&self, login: &str, password: &str) -> Browser {
-        let form = form_urlencoded::Serializer::new(String::new())
-            .append_pair("login_name", login)
-            .append_pair("password", password)
-            .finish();
-        let response = self
-            .router
-            .clone()
-            .oneshot(
-                Request::post("/console/login")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{login} signs in");
-        let cookie = response.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let mut browser = Browser {
-            cookie,
-            csrf: String::new(),
-        };
-        let (_, page) = self.get(&browser, "/console/users/new").await;
-        let marker = r#"name="csrf" value=""#;
-        let at = page.find(marker).expect("a form with the csrf token") + marker.len();
-        browser.csrf = page[at..].split('"').next().unwrap().to_owned();
-        browser
-    }
-
-    async fn get(&self, b: &Browser, path: &str) -> (StatusCode, String) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(
-                Request::get(path)
-                    .header(header::COOKIE, &b.cookie)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        (response.status(), body_text(response).await)
-    }
-
-    async fn post(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        let response = self
-            .router
-            .clone()
-            .oneshot(
-                Request::post(path)
-                    .header(header::COOKIE, &b.cookie)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form.finish()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        (response.status(), body_text(response).await)
-    }
-
-    /// Sends one message and has a consumer forward it to the dead-letter queue; its id.
-    async fn dead_letter_one(&self) -> String {
-        let receipts = self
-            .broker
-            .send(
-                &self.topic(),
-                vec![OutgoingMessage::new(
-                    "01AABBCCDDEEFF00112233445566778899",
-                    "pay me",
-                )],
-            )
-            .await
-            .unwrap();
-        let request = ReceiveRequest::new(1, Duration::from_secs(30), Duration::from_secs(1));
-        let got = self
-            .broker
-            .receive(&self.group(), &self.topic(), &request)
-            .await
-            .unwrap();
-        assert_eq!(got.len(), 1);
-        self.broker
-            .forward_to_dead_letter_queue(&self.group(), &self.topic(), &got[0].receipt_handle)
-            .await
-            .unwrap();
-        receipts[0].message_id.clone()
-    }
+    let request = ReceiveRequest::new(1, Duration::from_secs(30), Duration::from_secs(1));
+    let got = env
+        .broker
+        .receive(&env.group(), &env.topic(), &request)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    env.broker
+        .forward_to_dead_letter_queue(&env.group(), &env.topic(), &got[0].receipt_handle)
+        .await
+        .unwrap();
+    receipts[0].message_id.clone()
 }
 
 const GROUP_PAGE: &str = "/console/instances/shop/groups/GID_billing";
@@ -242,7 +52,7 @@ const RESEND: &str = "/console/instances/shop/groups/GID_billing/dead-letters/0/
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_letter_is_listed_and_resent_from_the_group_page() {
     let env = env().await;
-    let id = env.dead_letter_one().await;
+    let id = dead_letter_one(&env).await;
     let root = env.sign_in(&env.root_login, &env.root_password).await;
 
     let (status, page) = env.get(&root, GROUP_PAGE).await;
@@ -281,7 +91,7 @@ async fn a_dead_letter_is_listed_and_resent_from_the_group_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_without_the_dead_letter_actions_sees_the_refusal_and_cannot_resend() {
     let env = env().await;
-    env.dead_letter_one().await;
+    dead_letter_one(&env).await;
     let r = root(&env.account);
     env.service
         .create_user(
