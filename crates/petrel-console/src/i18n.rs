@@ -294,6 +294,21 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("gp.custom", "Custom Policy", "自定义策略"),
     ("gp.search", "Search policies", "搜索策略"),
     ("cancel", "Cancel", "取消"),
+    // Connecting clients.
+    ("inst.connect", "Connect a client", "客户端接入"),
+    ("inst.endpoint", "Endpoint", "接入点"),
+    (
+        "inst.endpoint_text",
+        "This server's RocketMQ gRPC address (`grpc_addr` in its configuration, port 8081 unless changed).",
+        "本服务器的 RocketMQ gRPC 地址（配置项 `grpc_addr`，默认端口 8081）。",
+    ),
+    ("inst.namespace", "Namespace", "命名空间"),
+    ("inst.credentials", "Credentials", "身份凭证"),
+    (
+        "inst.credentials_text",
+        "The AccessKey of a RAM user granted to publish or subscribe (for example AliyunMQPubOnlyAccess).",
+        "已授予收发消息权限（例如 AliyunMQPubOnlyAccess）的 RAM 用户的 AccessKey。",
+    ),
     // Users.
     (
         "ak.once",
