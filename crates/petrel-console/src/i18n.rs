@@ -4,6 +4,11 @@
 
 /// `(key, English, Chinese)`.
 const CATALOGUE: &[(&str, &str, &str)] = &[
+    // Error page.
+    ("err.denied", "Access denied", "无权访问"),
+    ("err.failed", "The request failed", "请求失败"),
+    ("err.back", "Back", "返回"),
+    ("err.home", "Console home", "控制台首页"),
     // Navigation and frame.
     ("nav.overview", "Overview", "概览"),
     ("nav.instances", "Instances", "实例列表"),
@@ -308,6 +313,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "inst.credentials_text",
         "The AccessKey of a RAM user granted to publish or subscribe (for example AliyunMQPubOnlyAccess).",
         "已授予收发消息权限（例如 AliyunMQPubOnlyAccess）的 RAM 用户的 AccessKey。",
+    ),
+    (
+        "inst.retry_interval",
+        "Fixed retry interval (s)",
+        "固定重试间隔（秒）",
+    ),
+    (
+        "inst.retry_interval_hint",
+        "Empty: growing intervals (the RocketMQ backoff table)",
+        "留空：阶梯间隔（RocketMQ 退避表）",
     ),
     // Users.
     (

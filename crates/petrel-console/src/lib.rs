@@ -96,6 +96,7 @@ pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
         .nest(BASE, routes)
         .route("/console/", get(auth::home))
         .with_state(app)
+        .layer(axum::middleware::from_fn(error::localize))
 }
 
 async fn css() -> impl IntoResponse {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use petrel_broker::{OutgoingMessage, TopicRef, TopicSpec};
 use petrel_meta::{
-    ConsumerGroup, DeliveryOrder, Instance, NewConsumerGroup, NewInstance, NewTopic, RetryPolicy,
-    Topic,
+    ConsumerGroup, DeliveryOrder, Instance, NewConsumerGroup, NewInstance, NewTopic, RetryBackoff,
+    RetryPolicy, Topic,
 };
 use petrel_model::MessageType;
 use petrel_service::new_request_id;
@@ -194,6 +194,13 @@ async fn create_group(
             field: "max_retry_times",
             reason: format!("`{times}` is not a whole number"),
         })?;
+    }
+    if let Some(secs) = optional(&fields, "retry_interval") {
+        let interval_seconds = secs.parse().map_err(|_| ConsoleError::BadInput {
+            field: "retry_interval",
+            reason: format!("`{secs}` is not a whole number of seconds"),
+        })?;
+        retry_policy.backoff = RetryBackoff::Fixed { interval_seconds };
     }
     let new = NewConsumerGroup {
         group_id: fields.get("group_id").to_owned(),

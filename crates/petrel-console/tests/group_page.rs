@@ -141,3 +141,49 @@ async fn without_a_broker_lag_is_unavailable_with_the_reason_never_zero() {
     );
     assert!(!page.contains(r#"data-testid="ready">0<"#), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_created_with_a_fixed_retry_interval_shows_its_policy() {
+    let env = env().await;
+    let root = env.sign_in(&env.root_login, &env.root_password).await;
+    let (status, page) = env
+        .post(
+            &root,
+            "/console/instances/shop/groups",
+            &[
+                ("csrf", &root.csrf),
+                ("group_id", "GID_fixed"),
+                ("delivery_order", "Orderly"),
+                ("max_retry_times", "3"),
+                ("retry_interval", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (status, page) = env
+        .get(&root, "/console/instances/shop/groups/GID_fixed")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("up to 3 retries, every 5 s; then to the dead-letter queue"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"data-testid="delivery-order">Orderly<"#),
+        "{page}"
+    );
+
+    let (status, page) = env
+        .post(
+            &root,
+            "/console/instances/shop/groups",
+            &[
+                ("csrf", &root.csrf),
+                ("group_id", "GID_bad"),
+                ("retry_interval", "often"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("InvalidParameter.retry_interval"), "{page}");
+}

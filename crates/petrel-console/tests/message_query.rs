@@ -162,4 +162,21 @@ async fn a_user_without_list_messages_is_refused_with_the_reason() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
     assert!(page.contains("NoPermission"), "{page}");
     assert!(page.contains("rocketmq:ListMessages"), "{page}");
+    assert!(page.contains("<h1>Access denied</h1>"), "{page}");
+
+    // The same refusal in Chinese, with the code and the reason unchanged.
+    let zh = common::Browser {
+        cookie: format!("{}; petrel_lang=zh", nosy.cookie),
+        csrf: nosy.csrf.clone(),
+    };
+    let (status, page) = env
+        .get(
+            &zh,
+            "/console/instances/shop/messages?by=key&topic=orders&key=k",
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("<h1>无权访问</h1>"), "{page}");
+    assert!(page.contains(r#"<html lang="zh">"#), "{page}");
+    assert!(page.contains("rocketmq:ListMessages"), "{page}");
 }
