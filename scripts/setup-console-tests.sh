@@ -2,6 +2,7 @@
 # Installs what the console's browser tests (tests/console/, run by
 # crates/petrel/tests/console_browser.rs) need, from package registries only:
 #   Debian `chromium` (headless browser at /usr/bin/chromium), Node.js with npm,
+#   Debian `fonts-noto-cjk` (so the Chinese pages' screenshots show characters, not boxes),
 #   npm `playwright-core` (pinned in tests/console/package-lock.json; drives the system chromium,
 #   never downloads a browser of its own).
 # Idempotent: each block checks before it installs (a stamp holds the hash of the lock it
@@ -18,6 +19,7 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
   apt-get update -qq

@@ -27,6 +27,9 @@ function need(name) {
 
 let browser;
 let root;
+// Set as the tests build on each other.
+let instanceUrl = "";
+let sentId = "";
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
@@ -250,7 +253,132 @@ test("root creates an instance, a topic and a consumer group, then sends a test 
   await root.click('#send-message button[type="submit"]');
   const notice = await root.textContent('[data-testid="notice"]');
   assert.match(notice, /message [0-9A-F]{34} sent to topic orders/);
+  sentId = notice.match(/message ([0-9A-F]{34})/)[1];
+  instanceUrl = root.url().replace(/\/send$/, "");
   await shot(root, "09-instance-topic-group-sent");
+});
+
+test("the test message is found by its key, and its detail shows properties and each group's state", async () => {
+  await root.goto(instanceUrl);
+  await root.click('[data-testid="message-query"]');
+  await root.click('a[role="tab"]:has-text("By message key")');
+  await root.selectOption('#message-query select[name="topic"]', "orders");
+  await root.fill('#message-query input[name="key"]', "order-42");
+  await root.click('#message-query button[type="submit"]');
+  await root.waitForSelector('[data-testid="query-summary"]');
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message\(s\) with key order-42, newest first/);
+  const ids = await root.locator("tr[data-message]").evaluateAll((trs) => trs.map((t) => t.dataset.message));
+  assert.deepEqual(ids, [sentId]);
+  assert.ok(await root.isVisible(`tr[data-message="${sentId}"]:has-text("hello from the console")`));
+  await shot(root, "13-message-found-by-key");
+
+  await root.click(`tr[data-message="${sentId}"] a`);
+  await root.waitForSelector('[data-testid="message-id"]');
+  assert.equal(await root.textContent('[data-testid="message-id"]'), sentId);
+  assert.equal(await root.textContent('[data-testid="message-keys"]'), "order-42");
+  assert.equal(await root.textContent('[data-testid="message-body"]'), "hello from the console");
+  assert.match(await root.textContent('[data-testid="store-time"]'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
+  assert.match(await root.textContent('tr[data-group="GID_orders"]'), /NOT_DELIVERED/);
+  await shot(root, "14-message-detail");
+
+  // A key nobody used finds nothing, and says so.
+  await root.goto(`${instanceUrl}/messages?by=key&topic=orders&key=no-such-key`);
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /No message with key no-such-key/);
+  assert.equal(await root.locator("tr[data-message]").count(), 0);
+});
+
+test("the message is found by its id and within the last hour's time range", async () => {
+  await root.goto(`${instanceUrl}/messages?by=id&topic=orders&message_id=${sentId}`);
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message found/);
+  assert.equal(await root.locator(`tr[data-message="${sentId}"]`).count(), 1);
+  await root.goto(`${instanceUrl}/messages?by=time&topic=orders`);
+  await root.click('#message-query button[type="submit"]');
+  await root.waitForSelector('[data-testid="query-summary"]');
+  assert.match(await root.textContent('[data-testid="query-summary"]'), /1 message\(s\) stored from .* oldest first, 20 per page: this is the last page/);
+  assert.equal(await root.locator(`tr[data-message="${sentId}"]`).count(), 1);
+  await shot(root, "15-message-by-time-range");
+});
+
+test("the consumer group page shows order, retry policy and true lag, and a reset to latest clears it", async () => {
+  await root.goto(instanceUrl);
+  await root.click('a:has-text("GID_orders")');
+  await root.waitForSelector('[data-testid="delivery-order"]');
+  assert.equal(await root.textContent('[data-testid="delivery-order"]'), "Orderly");
+  assert.match(await root.textContent('[data-testid="retry-policy"]'), /up to 16 retries/);
+  const row = 'tr[data-lag="GID_orders/orders"]';
+  assert.equal((await root.textContent(`${row} [data-testid="ready"]`)).trim(), "1");
+  assert.equal((await root.textContent(`${row} [data-testid="inflight"]`)).trim(), "0");
+  const lagTime = await root.textContent(`${row} [data-testid="lag-time"]`);
+  assert.match(lagTime, /^\d+ (ms|s)|min/, `a real lag time, not "${lagTime}"`);
+  assert.match(await root.textContent('[data-testid="dead-letters"]'), /No dead letters/);
+  await shot(root, "16-group-lag");
+
+  root.once("dialog", (d) => d.accept());
+  await root.selectOption('#reset-offset select[name="topic"]', "orders");
+  await root.check('#reset-offset input[value="latest"]');
+  await root.click('#reset-offset button[type="submit"]');
+  await root.waitForSelector('[data-testid="notice"]');
+  assert.match(await root.textContent('[data-testid="notice"]'), /Offset of GID_orders on topic orders reset to the latest message/);
+  assert.equal((await root.textContent(`${row} [data-testid="ready"]`)).trim(), "0");
+  assert.match(await root.textContent(`${row} [data-testid="lag-time"]`), /caught up/);
+  await shot(root, "17-group-reset-offset");
+
+  // The message now counts as consumed by the group.
+  await root.goto(`${instanceUrl}/topics/orders/messages/${sentId}`);
+  assert.match(await root.textContent('tr[data-group="GID_orders"]'), /CONSUMED/);
+});
+
+test("the instance dashboard charts the messages sent and waiting over recent time", async () => {
+  await root.goto(`${instanceUrl}/dashboard`);
+  assert.equal(await root.locator("svg[data-chart]").count(), 4);
+  await root.waitForTimeout(1200);
+  await root.goto(instanceUrl);
+  await root.selectOption('#send-message select[name="topic"]', "orders");
+  await root.fill('#send-message input[name="key"]', "order-43");
+  await root.fill('#send-message textarea[name="body"]', "second message");
+  await root.click('#send-message button[type="submit"]');
+  await root.waitForSelector('[data-testid="notice"]');
+  // Each view takes a sample (at most one a second): three give two rates, a line.
+  for (let i = 0; i < 2; i++) {
+    await root.waitForTimeout(1200);
+    await root.goto(`${instanceUrl}/dashboard`);
+  }
+  assert.ok(Number(await root.textContent('[data-testid="samples"]')) >= 3);
+  const sentMax = Number(await root.getAttribute('svg[data-chart="sent"]', "data-max"));
+  assert.ok(sentMax > 0, `the send rate rose above zero (max ${sentMax})`);
+  assert.ok(await root.locator('svg[data-chart="sent"] g[data-series="orders"] polyline').count() >= 1, "the orders series is drawn");
+  assert.equal(await root.getAttribute('svg[data-chart="waiting"] g[data-series="GID_orders / orders"]', "data-last"), "1");
+  await shot(root, "25-dashboard");
+});
+
+test("the console speaks Chinese from the one catalogue and has a dark theme", async () => {
+  await root.goto(instanceUrl);
+  await root.click('a[data-lang="zh"]');
+  await root.waitForSelector('h3:has-text("Topic 管理")');
+  assert.equal((await root.textContent('nav.side a[href="/console/instances"]')).trim(), "实例列表");
+  assert.equal(await root.getAttribute("html", "lang"), "zh");
+  await root.goto(`${instanceUrl}/messages?by=key&topic=orders&key=order-42`);
+  assert.ok(await root.isVisible('a[role="tab"]:has-text("按 Message Key 查询")'));
+  assert.ok(await root.isVisible('th:has-text("存储时间")'));
+  await shot(root, "26-zh-message-query");
+  await root.goto(`${instanceUrl}/groups/GID_orders`);
+  assert.ok(await root.isVisible('h3:has-text("重置消费位点")'));
+  await root.click("[data-theme-toggle]");
+  assert.equal(await root.getAttribute("html", "data-theme"), "dark");
+  const bg = await root.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, "rgb(22, 24, 28)", "the dark palette applies");
+  await shot(root, "27-zh-dark-group");
+  await root.click("[data-theme-toggle]");
+  assert.equal(await root.getAttribute("html", "data-theme"), "light");
+  await root.click('a[data-lang="en"]');
+  await root.waitForSelector('h3:has-text("Reset consumer offset")');
+});
+
+test("the topic page shows its type and every group's lag on it", async () => {
+  await root.goto(`${instanceUrl}/topics/orders`);
+  assert.equal(await root.textContent('[data-testid="topic-type"]'), "NORMAL");
+  assert.ok(await root.isVisible('tr[data-lag="GID_orders/orders"]'));
+  await shot(root, "18-topic-detail");
 });
 
 test("the PubOnly user signs in and is refused on a management page with the reason", async () => {
@@ -267,6 +395,121 @@ test("the PubOnly user signs in and is refused on a management page with the rea
   await page.goto(`${url}/console/instances/does-not-matter`);
   assert.match(await page.textContent('[data-testid="error"]'), /NoPermission|rocketmq:GetInstance/);
   await context.close();
+});
+
+test("the audit page shows who did what and when, allowed or denied, and refuses a user without the grant", async () => {
+  await root.goto(`${url}/console/audit`);
+  await root.selectOption('#audit-filter select[name="outcome"]', "denied");
+  await root.click('#audit-filter button[type="submit"]');
+  await root.waitForURL(/outcome=denied/);
+  const denied = root.locator('tr[data-who="pubonly"][data-action="ram:ListUsers"]').first();
+  assert.ok(await denied.isVisible(), "the PubOnly user's refusal is recorded");
+  assert.match(await denied.textContent(), /Denied/);
+  assert.match(await denied.textContent(), /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+  assert.match(await denied.textContent(), /Console/);
+  assert.equal(await root.locator("tr.allowed").count(), 0, "only denials are listed");
+  await shot(root, "19-audit-denied");
+  await root.goto(`${url}/console/audit?action=ram:CreateUser`);
+  const created = root.locator('tr[data-action="ram:CreateUser"]');
+  assert.ok((await created.count()) >= 4, "every user creation is recorded");
+  assert.match(await created.first().textContent(), /Allowed/);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  await signIn(page, `pubonly@${alias}`, userPassword);
+  await page.waitForURL(/\/console\/instances$/);
+  await page.goto(`${url}/console/audit`);
+  const error = await page.textContent('[data-testid="error"]');
+  assert.match(error, /NoPermission/);
+  assert.match(error, /actiontrail:LookupEvents/);
+  await context.close();
+});
+
+test("resource groups are renamed, instances move between them, and a group in use is not deleted", async () => {
+  await root.goto(`${url}/console/resource-groups`);
+  await root.fill('tr[data-rg="team-a"] form.rename input[name="display_name"]', "Team A (renamed)");
+  await root.click('tr[data-rg="team-a"] form.rename button');
+  await root.waitForSelector('tr[data-rg="team-a"] [data-testid="rg-display"]:has-text("Team A (renamed)")');
+
+  const rgId = (await root.textContent('tr[data-rg="team-a"] td')).trim();
+  await root.selectOption('#move-instance select[name="instance"]', instanceUrl.split("/").pop());
+  await root.selectOption('#move-instance select[name="target"]', rgId);
+  await root.click('#move-instance button[type="submit"]');
+  await root.waitForSelector('tr[data-rg="team-a"] [data-testid="rg-instances"]:has-text("console-inst")');
+  await shot(root, "20-resource-group-moved");
+
+  root.once("dialog", (d) => d.accept());
+  await root.click('tr[data-rg="team-a"] form.delete button');
+  const error = await root.textContent('[data-testid="error"]');
+  assert.match(error, /still holds 1 instance/);
+  await shot(root, "21-resource-group-delete-refused");
+
+  await root.goto(`${url}/console/resource-groups`);
+  await root.fill('#create-rg input[name="name"]', "scratch");
+  await root.click('#create-rg button[type="submit"]');
+  await root.waitForSelector('tr[data-rg="scratch"]');
+  root.once("dialog", (d) => d.accept());
+  await root.click('tr[data-rg="scratch"] form.delete button');
+  await root.waitForURL(/\/console\/resource-groups$/);
+  assert.equal(await root.locator('tr[data-rg="scratch"]').count(), 0, "an empty group is deleted");
+  assert.equal(await root.locator('tr[data-rg="team-a"]').count(), 1);
+});
+
+test("a user group is created, gets members, and its permissions link opens the grant panel for it", async () => {
+  await root.goto(`${url}/console/user-groups`);
+  await root.fill('#create-user-group input[name="name"]', "ops");
+  await root.fill('#create-user-group input[name="comments"]', "operators");
+  await root.click('#create-user-group button[type="submit"]');
+  await root.waitForURL(/\/console\/user-groups\/ops$/);
+  await root.selectOption('#add-members select[name="user"]', ["sub1", "sub2"]);
+  await root.click('#add-members button[type="submit"]');
+  await root.waitForSelector('tr[data-member="sub2"]');
+  const members = await root.locator("tr[data-member]").evaluateAll((trs) => trs.map((t) => t.dataset.member));
+  assert.deepEqual(members.sort(), ["sub1", "sub2"]);
+  await root.click('tr[data-member="sub2"] button:has-text("Remove")');
+  await root.waitForSelector('tr[data-member="sub1"]');
+  assert.equal(await root.locator('tr[data-member="sub2"]').count(), 0);
+  await shot(root, "22-user-group");
+
+  root.once("dialog", (d) => d.accept());
+  await root.click('#delete-user-group button');
+  assert.match(await root.textContent('[data-testid="error"]'), /Group\.User|member/i);
+
+  await root.goto(`${url}/console/user-groups/ops`);
+  await root.click('a:has-text("Grant Permission")');
+  await root.waitForURL(/\/console\/grants\/new/);
+  const selected = await root.$$eval('select[name="principal"] option:checked', (os) => os.map((o) => o.value));
+  assert.deepEqual(selected, ["group:ops"]);
+});
+
+test("a custom policy gets versions: a refused one points at the place, a new default, and back", async () => {
+  await root.goto(`${url}/console/policies`);
+  await root.click('tr[data-policy="team-readonly"] a');
+  await root.waitForURL(/\/console\/policies\/custom\/team-readonly$/);
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v1");
+  await root.click("#create-version summary");
+  const bad = JSON.stringify({ Version: "1", Statement: [{ Effect: "Maybe", Action: "rocketmq:Get*", Resource: "*" }] }, null, 2);
+  await root.fill("#create-version [data-json-editor]", bad);
+  await root.click('#create-version button[type="submit"]');
+  await root.waitForSelector('[data-testid="policy-error"]');
+  assert.match(await root.textContent('[data-testid="policy-error"]'), /MalformedPolicyDocument/);
+  assert.match(await root.textContent("[data-error-place]"), /At line 5, column \d+/);
+  const selected = await root.$eval("#create-version [data-json-editor]", (a) => a.value.slice(a.selectionStart, a.selectionEnd));
+  assert.equal(selected, "Maybe", "the editor selects the refused value");
+  await shot(root, "23-policy-version-refused");
+
+  const good = JSON.stringify({ Version: "1", Statement: [{ Effect: "Allow", Action: ["rocketmq:Get*", "rocketmq:List*", "rocketmq:QueryMessage"], Resource: "*" }] }, null, 2);
+  await root.fill("#create-version [data-json-editor]", good);
+  await root.click('#create-version button[type="submit"]');
+  await root.waitForSelector('tr[data-version="v2"]');
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v2");
+  assert.match(await root.textContent('[data-testid="policy-document"]'), /QueryMessage/);
+  await root.click('tr[data-version="v1"] button:has-text("Set as default")');
+  await root.waitForSelector('tr[data-version="v1"] [data-testid="is-default"]');
+  assert.equal(await root.textContent('[data-testid="default-version"]'), "v1");
+  assert.ok(await root.isVisible('[data-testid="policy-grants"] tr:has-text("sub3")'), "the policy's grants are listed");
+  await shot(root, "24-policy-versions");
 });
 
 test("signing out revokes the session on the server", async () => {

@@ -62,6 +62,42 @@
     }
     area.addEventListener("input", check);
     check();
+    var refused = area.form.querySelector("[data-policy-error]");
+    if (refused) placeServerError(area, refused);
+  }
+
+  // Puts the cursor where the server's refusal points: its `line L:C`, or else the first
+  // occurrence of the value it quotes last, and says which line and column that is.
+  function placeServerError(area, box) {
+    var text = area.value;
+    var msg = box.textContent;
+    var at = -1;
+    var len = 0;
+    var lc = /line (\d+):(\d+)/.exec(msg);
+    if (lc) {
+      var lines = text.split("\n");
+      var line = Math.min(Number(lc[1]), lines.length);
+      at = 0;
+      for (var i = 0; i < line - 1; i++) at += lines[i].length + 1;
+      at += Math.max(0, Number(lc[2]) - 1);
+      len = 1;
+    } else {
+      // The refused value comes last ("… must be `Allow` or `Deny`, got `Maybe`").
+      var quoted = msg.match(/`([^`]+)`|"([^"]+)"/g) || [];
+      for (var q = quoted.length - 1; q >= 0 && at < 0; q--) {
+        var value = quoted[q].slice(1, -1);
+        at = text.indexOf('"' + value + '"');
+        if (at >= 0) { at += 1; len = value.length; }
+      }
+    }
+    if (at < 0) return;
+    var before = text.slice(0, at).split("\n");
+    var place = document.createElement("div");
+    place.setAttribute("data-error-place", "");
+    place.textContent = "At line " + before.length + ", column " + (before[before.length - 1].length + 1);
+    box.appendChild(place);
+    area.focus();
+    area.setSelectionRange(at, at + len);
   }
 
   function grantPanel(panel) {

@@ -59,9 +59,8 @@ impl Ctx {
 }
 
 /// The language a request prefers: a `lang` cookie wins, then `Accept-Language`.
-pub fn language(parts: &Parts) -> &'static str {
-    let cookie = parts
-        .headers
+pub fn language(headers: &axum::http::HeaderMap) -> &'static str {
+    let cookie = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
@@ -72,8 +71,7 @@ pub fn language(parts: &Parts) -> &'static str {
             _ => {}
         }
     }
-    let accept = parts
-        .headers
+    let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
@@ -103,7 +101,7 @@ impl FromRequestParts<Arc<App>> for Ctx {
         Ok(Ctx {
             session,
             token,
-            lang: language(parts),
+            lang: language(&parts.headers),
         })
     }
 }

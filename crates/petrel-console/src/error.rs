@@ -2,9 +2,14 @@
 //! sign-in page; everything else is a page with the stable code and the readable reason.
 
 use askama::Template;
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use petrel_service::ServiceError;
+
+use crate::ctx::language;
+use crate::i18n::translate;
 
 /// A failed console request.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +33,13 @@ pub enum ConsoleError {
         /// What is wrong, naming the value.
         reason: String,
     },
+    /// Something the request names does not exist (outside the catalogue: a message, a dead
+    /// letter).
+    #[error("{what}")]
+    NotFound {
+        /// What is missing, naming it.
+        what: String,
+    },
     /// The broker refused or is not running.
     #[error("{0}")]
     Broker(String),
@@ -47,6 +59,7 @@ impl ConsoleError {
             ConsoleError::Csrf => "InvalidCsrfToken".to_owned(),
             ConsoleError::Service(e) => e.code().to_string(),
             ConsoleError::BadInput { field, .. } => format!("InvalidParameter.{field}"),
+            ConsoleError::NotFound { .. } => "ResourceNotFound".to_owned(),
             ConsoleError::Broker(_) => "BrokerError".to_owned(),
             ConsoleError::Render(_) | ConsoleError::Task(_) => "InternalError".to_owned(),
         }
@@ -75,6 +88,7 @@ impl ConsoleError {
                 _ => StatusCode::BAD_REQUEST,
             },
             ConsoleError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            ConsoleError::NotFound { .. } => StatusCode::NOT_FOUND,
             ConsoleError::Broker(_) => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Render(_) | ConsoleError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,9 +103,49 @@ impl ConsoleError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    lang: &'a str,
     code: &'a str,
     message: &'a str,
     denied: bool,
+}
+
+impl ErrorPage<'_> {
+    fn t<'k>(&self, key: &'k str) -> &'k str {
+        translate(self.lang, key)
+    }
+}
+
+/// What an error page showed, kept on the response so [`localize`] can show it again in the
+/// caller's language (the error itself does not know the request).
+#[derive(Debug, Clone)]
+struct Shown {
+    status: StatusCode,
+    code: String,
+    message: String,
+    denied: bool,
+}
+
+fn render(lang: &str, shown: &Shown) -> Response {
+    let page = ErrorPage {
+        lang,
+        code: &shown.code,
+        message: &shown.message,
+        denied: shown.denied,
+    };
+    let mut response = match page.render() {
+        Ok(html) => (shown.status, Html(html)).into_response(),
+        Err(e) => (
+            shown.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!(
+                "{}: {} (and the error page failed: {e})",
+                shown.code, shown.message
+            ),
+        )
+            .into_response(),
+    };
+    response.extensions_mut().insert(shown.clone());
+    response
 }
 
 impl IntoResponse for ConsoleError {
@@ -103,21 +157,23 @@ impl IntoResponse for ConsoleError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!("console: {self}");
         }
-        let code = self.code();
-        let message = self.to_string();
-        let page = ErrorPage {
-            code: &code,
-            message: &message,
+        let shown = Shown {
+            status,
+            code: self.code(),
+            message: self.to_string(),
             denied: self.is_denial(),
         };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => (
-                status,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("{code}: {message} (and the error page failed: {e})"),
-            )
-                .into_response(),
-        }
+        render("en", &shown)
+    }
+}
+
+/// Middleware: shows an error page in the language the request prefers. The code and the
+/// service's reason stay as they are (they are what support and logs search for).
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = language(request.headers());
+    let response = next.run(request).await;
+    match response.extensions().get::<Shown>() {
+        Some(shown) if lang != "en" => render(lang, &shown.clone()),
+        _ => response,
     }
 }

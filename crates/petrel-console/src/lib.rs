@@ -6,15 +6,27 @@
 //! operations as the OpenAPI. It never decides a permission itself; a refusal from the service is
 //! shown with its reason.
 
+mod audit;
 mod auth;
+mod chart;
 mod ctx;
+mod dashboard;
 mod error;
 mod form;
 mod grants;
+mod groups;
+mod i18n;
+mod lag;
+mod messages;
 mod mq;
+mod mqshared;
 mod policies;
+mod policy_detail;
 mod ram;
+mod resource_groups;
+mod sampler;
 mod session;
+mod usergroups;
 mod view;
 
 use std::sync::Arc;
@@ -39,19 +51,30 @@ pub struct App {
     broker: Option<Arc<Broker>>,
     sessions: Sessions,
     throttle: Throttle,
+    sampler: Arc<sampler::Sampler>,
 }
 
 const CSS: &str = include_str!("../assets/console.css");
 const JS: &str = include_str!("../assets/console.js");
 
 /// The console's routes, all under `/console`, ready to merge into the HTTP app. Without a broker,
-/// sending a test message answers that the broker is unavailable.
+/// sending a test message answers that the broker is unavailable. With one, and inside a Tokio
+/// runtime, a background task samples the dashboards' history until the router is dropped.
 pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
+    let sampler = Arc::new(sampler::Sampler::default());
+    if let Some(b) = &broker {
+        sampler::spawn(
+            Arc::downgrade(&sampler),
+            Arc::downgrade(&service),
+            Arc::downgrade(b),
+        );
+    }
     let app = Arc::new(App {
         service,
         broker,
         sessions: Sessions::default(),
         throttle: Throttle::default(),
+        sampler,
     });
     let routes = Router::new()
         .route("/", get(auth::home))
@@ -60,12 +83,20 @@ pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
         .merge(auth::routes())
         .merge(ram::routes())
         .merge(mq::routes())
-        .merge(policies::routes());
+        .merge(messages::routes())
+        .merge(dashboard::routes())
+        .merge(groups::routes())
+        .merge(policies::routes())
+        .merge(audit::routes())
+        .merge(policy_detail::routes())
+        .merge(resource_groups::routes())
+        .merge(usergroups::routes());
     // Nesting matches `/console` but not `/console/`, where sign-in lands.
     Router::new()
         .nest(BASE, routes)
         .route("/console/", get(auth::home))
         .with_state(app)
+        .layer(axum::middleware::from_fn(error::localize))
 }
 
 async fn css() -> impl IntoResponse {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use petrel_broker::{OutgoingMessage, TopicRef, TopicSpec};
 use petrel_meta::{
-    ConsumerGroup, DeliveryOrder, Instance, NewConsumerGroup, NewInstance, NewTopic, RetryPolicy,
-    Topic,
+    ConsumerGroup, DeliveryOrder, Instance, NewConsumerGroup, NewInstance, NewTopic, RetryBackoff,
+    RetryPolicy, Topic,
 };
 use petrel_model::MessageType;
 use petrel_service::new_request_id;
@@ -22,6 +22,7 @@ use crate::auth::blocking;
 use crate::ctx::Ctx;
 use crate::error::ConsoleError;
 use crate::form::Fields;
+use crate::i18n::fill;
 use crate::view::{Chrome, page};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -194,6 +195,13 @@ async fn create_group(
             reason: format!("`{times}` is not a whole number"),
         })?;
     }
+    if let Some(secs) = optional(&fields, "retry_interval") {
+        let interval_seconds = secs.parse().map_err(|_| ConsoleError::BadInput {
+            field: "retry_interval",
+            reason: format!("`{secs}` is not a whole number of seconds"),
+        })?;
+        retry_policy.backoff = RetryBackoff::Fixed { interval_seconds };
+    }
     let new = NewConsumerGroup {
         group_id: fields.get("group_id").to_owned(),
         delivery_order,
@@ -260,7 +268,7 @@ async fn send(
         .await
         .map_err(|e| ConsoleError::Broker(e.to_string()))?;
     let notice = match receipts.first() {
-        Some(r) => format!("message {} sent to topic {topic_name}", r.message_id),
+        Some(r) => fill(ctx.lang, "send.done", &[&r.message_id, &topic_name]),
         None => "the broker answered no receipt".to_owned(),
     };
     instance_page(&app, &ctx, id, notice).await

@@ -1,5 +1,4 @@
-//! Permissions > Policies (system and custom, with a JSON editor for custom ones) and resource
-//! groups (list and create), enough to grant a custom policy scoped to a resource group.
+//! Permissions > Policies: system and custom, with a JSON editor for custom ones.
 
 use std::sync::Arc;
 
@@ -10,8 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use petrel_meta::ResourceGroup;
-use petrel_service::{PolicyInfo, ServiceError};
+use petrel_service::{PolicyInfo, PolicyKind, ServiceError};
 
 use crate::App;
 use crate::auth::blocking;
@@ -21,9 +19,7 @@ use crate::form::Fields;
 use crate::view::{Chrome, page};
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/policies", get(list).post(create))
-        .route("/resource-groups", get(groups).post(create_group))
+    Router::new().route("/policies", get(list).post(create))
 }
 
 #[derive(Template)]
@@ -109,42 +105,4 @@ async fn create(
             Ok(r)
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "resource_groups.html")]
-struct GroupsPage {
-    chrome: Chrome,
-    groups: Vec<ResourceGroup>,
-}
-
-async fn groups(State(app): State<Arc<App>>, ctx: Ctx) -> Result<Response, ConsoleError> {
-    let caller = ctx.caller();
-    let svc = app.clone();
-    let groups = blocking(move || Ok(svc.service.list_resource_groups(&caller)?)).await?;
-    page(&GroupsPage {
-        chrome: ctx.chrome(&app, "resource-groups"),
-        groups,
-    })
-}
-
-async fn create_group(
-    State(app): State<Arc<App>>,
-    ctx: Ctx,
-    body: Bytes,
-) -> Result<Response, ConsoleError> {
-    let fields = Fields::from_bytes(&body);
-    ctx.check_csrf(&fields)?;
-    let (name, display) = (
-        fields.get("name").to_owned(),
-        fields.get("display_name").to_owned(),
-    );
-    let caller = ctx.caller();
-    blocking(move || {
-        Ok(app
-            .service
-            .create_resource_group(&caller, &name, &display)?)
-    })
-    .await?;
-    Ok(Redirect::to("/console/resource-groups").into_response())
 }

@@ -1,10 +1,11 @@
 //! What every page shares: the frame (who is signed in, the CSRF token, the section, the
-//! language), the one message catalogue for English and Chinese, and rendering to a response.
+//! language, with text from the one catalogue in [`crate::i18n`]), and rendering to a response.
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::ConsoleError;
+use crate::i18n::translate;
 
 /// The frame around every signed-in page.
 #[derive(Debug, Clone)]
@@ -34,64 +35,7 @@ impl Chrome {
     }
 }
 
-/// `(key, English, Chinese)`.
-const CATALOGUE: &[(&str, &str, &str)] = &[
-    ("nav.overview", "Overview", "概览"),
-    ("nav.instances", "Instances", "实例列表"),
-    ("nav.users", "Users", "用户"),
-    ("nav.grants", "Grants", "授权"),
-    ("nav.policies", "Policies", "权限策略"),
-    ("nav.resource_groups", "Resource groups", "资源组"),
-    ("nav.identities", "Identities", "身份管理"),
-    ("nav.permissions", "Permissions", "权限管理"),
-    ("nav.mq", "Message Queue", "消息队列"),
-    ("signout", "Sign out", "退出登录"),
-    ("create", "Create", "创建"),
-    ("search", "Search", "搜索"),
-    ("grant", "Grant Permission", "新增授权"),
-    (
-        "activate.title",
-        "Activate ApsaraMQ for RocketMQ",
-        "开通云消息队列 RocketMQ 版",
-    ),
-    ("activate.now", "Activate now", "立即开通"),
-    (
-        "activate.terms",
-        "I have read and agree to the terms of service",
-        "我已阅读并同意服务协议",
-    ),
-    ("theme", "Theme", "主题"),
-];
-
-fn translate<'a>(lang: &str, key: &'a str) -> &'a str {
-    match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
-        Some((_, en, zh)) => {
-            if lang == "zh" {
-                zh
-            } else {
-                en
-            }
-        }
-        None => key,
-    }
-}
-
 /// Renders a template into an HTML response.
 pub fn page(t: &impl Template) -> Result<Response, ConsoleError> {
     Ok(Html(t.render()?).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalogue_has_both_languages_for_every_key() {
-        for (key, en, zh) in CATALOGUE {
-            assert!(!en.is_empty() && !zh.is_empty(), "{key}");
-            assert_eq!(translate("en", key), *en);
-            assert_eq!(translate("zh", key), *zh);
-        }
-        assert_eq!(translate("zh", "no.such.key"), "no.such.key");
-    }
 }

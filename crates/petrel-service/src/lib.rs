@@ -22,6 +22,7 @@ pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
 pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
 pub use metrics::{RequestOutcome, front_end};
+pub use ops::audit::MAX_AUDIT_PAGE;
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
 pub use ops::messages::MessageQueryTarget;

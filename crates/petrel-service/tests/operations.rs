@@ -484,3 +484,83 @@ fn a_policy_attached_to_a_group_reaches_its_members_only_while_they_belong() {
             .is_err()
     );
 }
+
+#[test]
+fn the_audit_log_is_readable_by_root_newest_first_and_refused_to_a_user_without_a_grant() {
+    let fx = Fixture::new();
+    activated_with_topic(&fx);
+    let nobody = fx.new_user("nobody");
+    let _ = fx.service.list_users(&nobody).unwrap_err();
+    let root = fx.root();
+    let denied = fx
+        .service
+        .list_audit(
+            &root,
+            &AuditFilter {
+                outcome: Some(Outcome::Denied),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .unwrap();
+    assert_eq!(denied[0].action, "ram:ListUsers");
+    assert_eq!(denied[0].principal.display, "nobody");
+    let all = fx
+        .service
+        .list_audit(&root, &AuditFilter::default(), 1000)
+        .unwrap();
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    let err = fx
+        .service
+        .list_audit(&nobody, &AuditFilter::default(), 10)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("actiontrail:LookupEvents"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dead_letters_need_their_own_actions_on_the_group() {
+    let fx = Fixture::new();
+    activated_with_topic(&fx);
+    let root = fx.root();
+    fx.service
+        .create_consumer_group(
+            &root,
+            "orders",
+            petrel_meta::NewConsumerGroup {
+                group_id: "GID_a".to_owned(),
+                delivery_order: petrel_meta::DeliveryOrder::Concurrently,
+                retry_policy: petrel_meta::RetryPolicy::default(),
+                remark: None,
+            },
+        )
+        .unwrap();
+    let group = fx
+        .service
+        .dead_letters_target(&root, "orders", "GID_a")
+        .unwrap();
+    assert_eq!(group.group_id, "GID_a");
+    let (_, topics) = fx
+        .service
+        .resend_dead_letter_target(&root, "orders", "GID_a")
+        .unwrap();
+    assert!(topics.iter().any(|t| t.name == "t"));
+    let missing = fx
+        .service
+        .resend_dead_letter_target(&root, "orders", "GID_none")
+        .unwrap_err();
+    assert!(missing.to_string().contains("GID_none"), "{missing}");
+    let nobody = fx.new_user("nobody");
+    let err = fx
+        .service
+        .dead_letters_target(&nobody, "orders", "GID_a")
+        .unwrap_err();
+    assert!(err.to_string().contains("mq:QueryDLQMessage"), "{err}");
+    let err = fx
+        .service
+        .resend_dead_letter_target(&nobody, "orders", "GID_a")
+        .unwrap_err();
+    assert!(err.to_string().contains("mq:ResendDLQMessage"), "{err}");
+}

@@ -3,6 +3,7 @@
 
 pub mod access_keys;
 pub mod activation;
+pub mod audit;
 pub mod authn;
 pub mod data_plane;
 pub mod dead_letters;
