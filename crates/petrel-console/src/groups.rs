@@ -52,6 +52,55 @@ pub struct LetterRow {
     pub resent_at: String,
 }
 
+/// One subscription of the group, as its clients report it.
+pub struct SubRow {
+    pub topic: String,
+    pub online: bool,
+    pub filter: String,
+    pub consistent: bool,
+    /// `client id (host, SDK version)` of each client, online ones first.
+    pub clients: Vec<(String, bool)>,
+}
+
+/// The group's subscriptions, or why they cannot be shown.
+fn subscriptions(
+    app: &Arc<App>,
+    ctx: &Ctx,
+    instance: &str,
+    group: &str,
+) -> Result<Vec<SubRow>, ConsoleError> {
+    let broker = broker(app)?;
+    app.service.group_subscriptions_target(
+        &ctx.caller(),
+        "rocketmq:ListConsumerGroupSubscriptions",
+        instance,
+        group,
+    )?;
+    let subs = broker
+        .subscriptions()
+        .of_group(&ctx.session.account_id, instance, group);
+    Ok(subs
+        .into_iter()
+        .map(|s| SubRow {
+            topic: s.topic,
+            online: s.online,
+            filter: format!("{} {}", s.filter.kind, s.filter.expression),
+            consistent: s.consistent,
+            clients: s
+                .clients
+                .into_iter()
+                .map(|c| {
+                    let sdk = format!("{} {}", c.info.language, c.info.version);
+                    (
+                        format!("{} ({}, {})", c.info.client_id, c.info.host, sdk.trim()),
+                        c.online,
+                    )
+                })
+                .collect(),
+        })
+        .collect())
+}
+
 fn letter_row(instance: &str, d: &DeadLetter) -> LetterRow {
     LetterRow {
         offset: d.dlq_offset,
@@ -96,6 +145,8 @@ struct GroupPage {
     letters_error: String,
     next_letters: String,
     notice: String,
+    subs: Vec<SubRow>,
+    subs_error: String,
 }
 
 async fn group_page(
@@ -140,7 +191,13 @@ async fn group_page(
             }
             Err(e) => format!("{e} ({})", e.code()),
         };
+        let (subs, subs_error) = match subscriptions(&app, &ctx, &id, &group_id) {
+            Ok(rows) => (rows, String::new()),
+            Err(e) => (Vec::new(), format!("{e} ({})", e.code())),
+        };
         Ok(page(&GroupPage {
+            subs,
+            subs_error,
             retry: retry_text(ctx.lang, &group),
             chrome,
             instance_id: id,

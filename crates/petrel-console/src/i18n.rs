@@ -119,8 +119,21 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (
         "group.clients_note",
-        "Unavailable here: subscriptions live in the clients' gRPC sessions, which this page cannot see.",
-        "此处不可用：订阅关系保存在客户端的 gRPC 会话中，本页面无法读取。",
+        "As the group's clients report them. A subscription is online while one of its clients was heard from in the last minute; the list fills again as clients reconnect after a restart.",
+        "根据该分组的客户端上报。一分钟内有客户端心跳的订阅为在线；服务重启后，客户端重连时列表会重新生成。",
+    ),
+    ("sub.status", "Status", "状态"),
+    ("sub.filter", "Filter", "过滤表达式"),
+    ("sub.consistent", "Consistent", "订阅一致"),
+    ("sub.clients", "Clients", "客户端"),
+    ("sub.online", "Online", "在线"),
+    ("yes", "Yes", "是"),
+    ("no", "No", "否"),
+    ("sub.offline", "Offline", "离线"),
+    (
+        "sub.none",
+        "No client of this group has subscribed since the server started.",
+        "服务启动以来，该分组还没有客户端订阅。",
     ),
     ("lag.title", "Consumer lag", "消息堆积"),
     (
