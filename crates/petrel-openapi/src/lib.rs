@@ -11,6 +11,7 @@ mod dispatch;
 mod envelope;
 mod error;
 mod ons;
+mod operator;
 mod page;
 mod ram;
 mod request;
@@ -91,8 +92,10 @@ pub fn router_with(
         config,
         nonces: sign::NonceCache::default(),
     });
+    let operator = operator::routes(api.service.clone());
     Router::new()
         .route("/healthz", get(healthz))
+        .nest("/operator", operator)
         .fallback(management)
         .with_state(api)
 }

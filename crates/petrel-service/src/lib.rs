@@ -11,6 +11,7 @@ mod authorize;
 mod bootstrap;
 mod caller;
 mod error;
+mod operator;
 mod ops;
 mod pipeline;
 mod resource;
@@ -19,12 +20,16 @@ pub use authorize::Denial;
 pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
 pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
+pub use operator::{
+    OPERATOR_TOKEN_FILE, OperatorAuthError, check_operator_token, issue_operator_token,
+};
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
 pub use ops::messages::MessageQueryTarget;
 pub use ops::policies::{PolicyInfo, PolicyKind};
 pub use ops::query::{Simulation, WhoCan};
 pub use ops::ram_details::{CallerIdentity, LoginProfileChange};
+pub use ops::tenants::AccountSummary;
 pub use resource::{Resolved, Resource};
 
 use petrel_meta::Catalog;

@@ -14,4 +14,5 @@ pub mod query;
 pub mod ram_details;
 pub mod resource_groups;
 pub mod rocketmq_details;
+pub mod tenants;
 pub mod users;
