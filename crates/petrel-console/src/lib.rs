@@ -15,6 +15,7 @@ mod mq;
 mod policies;
 mod ram;
 mod session;
+pub mod signup;
 mod view;
 
 use std::sync::Arc;

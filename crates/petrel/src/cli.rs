@@ -174,6 +174,10 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `petrel=debug`.
     #[arg(long, value_name = "FILTER", env = "PETREL_LOG")]
     pub log: Option<String>,
+    /// Offer the console's sign-up page (`/console/signup`), where anyone who can reach the
+    /// console creates an account of their own [default: false].
+    #[arg(long, value_name = "BOOL", env = "PETREL_CONSOLE_SIGNUP")]
+    pub console_signup: Option<bool>,
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct Config {
     pub segment_bytes: u64,
     pub retention_hours: u64,
     pub region: String,
+    /// Whether the console offers `/console/signup` to create accounts (off by default).
+    pub console_signup: bool,
 }
 
 /// The TOML file: every key optional, unknown keys refused so that typos surface.
@@ -46,6 +48,7 @@ struct FileConfig {
     segment_bytes: Option<u64>,
     retention_hours: Option<u64>,
     region: Option<String>,
+    console_signup: Option<bool>,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             segment_bytes: 1 << 30,
             retention_hours: 72,
             region: "cn-hangzhou".to_owned(),
+            console_signup: false,
         }
     }
 }
@@ -109,6 +113,9 @@ impl Config {
         if let Some(v) = &args.log {
             config.log.clone_from(v);
         }
+        if let Some(v) = args.console_signup {
+            config.console_signup = v;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -154,6 +161,9 @@ impl Config {
         }
         if let Some(v) = file.region {
             self.region = v;
+        }
+        if let Some(v) = file.console_signup {
+            self.console_signup = v;
         }
         Ok(())
     }
