@@ -155,6 +155,7 @@ def setup(c, account, marker, retries):
         mq.CreateInstanceRequest(instance_name="orders", resource_group_id=s["prod"], remark=marker)
     ).body.data
     c.rocketmq.create_topic(s["instance"], "t", mq.CreateTopicRequest(message_type="NORMAL", remark=marker))
+    c.rocketmq.create_topic(s["instance"], "tx", mq.CreateTopicRequest(message_type="TRANSACTION", remark=marker))
     c.rocketmq.create_consumer_group(
         s["instance"],
         "g",
@@ -417,7 +418,7 @@ def intact(A, a):
         "grants": sorted(p.policy_name for p in attached) == ["readers"],
         "prod": prod.display_name == PRIVATE + "-marker",
         "instance": inst.remark == PRIVATE + "-marker" and inst.resource_group_id == a["prod"],
-        "topics": sorted(x.topic_name for x in topics) == sorted([PRIVATE + "-topic", "t"]),
+        "topics": sorted(x.topic_name for x in topics) == sorted([PRIVATE + "-topic", "t", "tx"]),
         "group": group.remark == PRIVATE + "-marker",
         "message": detail.body == PRIVATE + "-body",
         "lag": lag.total_lag.ready_count == 1,

@@ -185,6 +185,10 @@ fn no_account_reaches_another_accounts_resources() {
         grpc["a_acked_after"], true,
         "A's own receipt handle still works after B's attempts: {grpc}"
     );
+    assert_eq!(
+        grpc["a_transaction_checked"], true,
+        "the server asked A's producer to check A's open transaction: {grpc}"
+    );
     attempts += grpc_attempts;
     leaks.extend(grpc_leaks);
 

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 import grpc
@@ -272,6 +273,80 @@ def telemetry(raw, hdr, rns, endpoint):
     return s.TelemetryCommand(status=d.Status(code=d.Code.Value("BAD_REQUEST"), message="no answer"))
 
 
+class Stream:
+    """An open Telemetry stream announcing a producer of `topics`; collects what the server
+    pushes until closed."""
+
+    def __init__(self, raw, namespace, topics, endpoint):
+        self.done = threading.Event()
+        self.got = []
+        settings = d.Settings(
+            client_type=d.ClientType.Value("PRODUCER"),
+            access_point=endpoints(endpoint),
+            request_timeout=Duration(seconds=3),
+            publishing=d.Publishing(topics=[res(ns, t) for ns, t in topics]),
+        )
+
+        def commands():
+            yield s.TelemetryCommand(settings=settings)
+            self.done.wait()
+
+        self.call = raw.stub.Telemetry(commands(), metadata=raw.md(namespace))
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            for cmd in self.call:
+                self.got.append(cmd)
+        except grpc.RpcError:
+            pass
+
+    def checks(self):
+        return [c for c in self.got if c.HasField("recover_orphaned_transaction_command")]
+
+    def close(self):
+        self.done.set()
+        self.call.cancel()
+
+
+def transaction_checks(t, endpoint, a, b, attackers):
+    """A leaves a transaction open; the server asks A's producer to check it. B's producers,
+    announcing A's topic under every namespace spelling, must never be asked (the check carries
+    the message). Returns whether A's producer was asked (else the check proved nothing)."""
+    ai, bi = a["instance"], b["instance"]
+    a_raw = Raw(endpoint, a["root_key"], a["root_secret"])
+    spy_streams = []
+    for who, raw in attackers:
+        for hdr in (ai, "", bi):
+            topics = [(ai, "tx"), ("", "tx"), (bi, "tx")]
+            spy_streams.append((who, hdr, Stream(raw, hdr, topics, endpoint)))
+    witness = Stream(a_raw, ai, [(ai, "tx")], endpoint)
+    time.sleep(1)
+    msg = message(ai, "tx", (PRIVATE + "-tx-body").encode())
+    msg.system_properties.message_type = d.MessageType.Value("TRANSACTION")
+    sent = a_raw.call("SendMessage", s.SendMessageRequest(messages=[msg]), ai)
+    assert sent.status.code == OK, sent
+    deadline = time.time() + 30
+    while not witness.checks() and time.time() < deadline:
+        time.sleep(0.2)
+    asked = bool(witness.checks())
+    time.sleep(2)
+    for who, hdr, stream in spy_streams:
+        t.attempts += 1
+        if stream.checks():
+            t.leaks.append(f"{who}: transaction check of A's message pushed to B's producer "
+                           f"(namespace `{hdr}`): {str(stream.checks()[0])[:300]}")
+        stream.close()
+    for cmd in witness.checks()[:1]:
+        check = cmd.recover_orphaned_transaction_command
+        a_raw.call("EndTransaction", s.EndTransactionRequest(
+            topic=res(ai, "tx"), message_id=check.message.system_properties.message_id,
+            transaction_id=check.transaction_id, resolution=d.TransactionResolution.Value("ROLLBACK"),
+            source=d.TransactionSource.Value("SOURCE_SERVER_CHECK")), ai)
+    witness.close()
+    return asked
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", required=True)
@@ -312,6 +387,10 @@ def main():
                              ("B admin", b["admin_key"], b["admin_secret"])):
         attack(t, who, Raw(args.endpoint, key, secret), args.endpoint, a, b, handle, a_ids)
 
+    attackers = [("B root", Raw(args.endpoint, b["root_key"], b["root_secret"])),
+                 ("B admin", Raw(args.endpoint, b["admin_key"], b["admin_secret"]))]
+    a_asked = transaction_checks(t, args.endpoint, a, b, attackers)
+
     # A's policy naming B's instance gives A's reacher nothing there.
     reacher = Raw(args.endpoint, a["reacher_key"], a["reacher_secret"])
     bi = b["instance"]
@@ -334,7 +413,7 @@ def main():
 
     sys.stdout.write(json.dumps({
         "attempts": t.attempts, "leaks": t.leaks, "codes": t.codes,
-        "a_acked_after": acked, "a_received": len(received),
+        "a_acked_after": acked, "a_received": len(received), "a_transaction_checked": a_asked,
     }) + "\n")
     sys.stdout.flush()
     os._exit(0)
