@@ -186,6 +186,10 @@ def main():
 
     # Things only A has, and a stored message.
     A.ram.create_user(ram.CreateUserRequest(user_name=PRIVATE + "-user"))
+    A.ram.create_group(ram.CreateGroupRequest(group_name=PRIVATE + "-group"))
+    A.ram.create_policy(ram.CreatePolicyRequest(
+        policy_name=PRIVATE + "-policy",
+        policy_document=doc([{"Effect": "Allow", "Action": "rocketmq:GetInstance", "Resource": "*"}])))
     A.rocketmq.create_topic(a["instance"], PRIVATE + "-topic", mq.CreateTopicRequest(message_type="NORMAL"))
     a["message_id"] = A.rocketmq.verify_send_message(
         a["instance"], "t", mq.VerifySendMessageRequest(message=PRIVATE + "-body", message_key=PRIVATE + "-key")
@@ -269,6 +273,33 @@ def attack(t, who, c, a, b, secrets):
     t.refused(who, "DeleteUser a-private-user", lambda: c.ram.delete_user(ram.DeleteUserRequest(user_name=PRIVATE + "-user")))
     t.refused(who, "CreateLoginProfile a-private-user", lambda: c.ram.create_login_profile(
         ram.CreateLoginProfileRequest(user_name=PRIVATE + "-user", password="Owned-passw0rd")))
+    t.refused(who, "CreateAccessKey for a-private-user", lambda: c.ram.create_access_key(
+        ram.CreateAccessKeyRequest(user_name=PRIVATE + "-user")))
+    t.same_as_missing(who, "GetUser", PRIVATE + "-user", "nobody-has-this",
+                      lambda x: c.ram.get_user(ram.GetUserRequest(user_name=x)))
+    # RAM groups.
+    t.clean(who, "ListGroups", lambda: c.ram.list_groups(ram.ListGroupsRequest()), secrets)
+    t.refused(who, "GetGroup a-private-group", lambda: c.ram.get_group(ram.GetGroupRequest(group_name=PRIVATE + "-group")))
+    t.refused(who, "UpdateGroup a-private-group", lambda: c.ram.update_group(
+        ram.UpdateGroupRequest(group_name=PRIVATE + "-group", new_comments="owned")))
+    t.refused(who, "AddUserToGroup a-private-group", lambda: c.ram.add_user_to_group(
+        ram.AddUserToGroupRequest(group_name=PRIVATE + "-group", user_name="alice")))
+    t.refused(who, "AttachPolicyToGroup a-private-group", lambda: c.ram.attach_policy_to_group(
+        ram.AttachPolicyToGroupRequest(group_name=PRIVATE + "-group", policy_type="System",
+                                       policy_name="AliyunMQReadOnlyAccess")))
+    t.refused(who, "DeleteGroup a-private-group", lambda: c.ram.delete_group(ram.DeleteGroupRequest(group_name=PRIVATE + "-group")))
+    # A's custom policy only A has.
+    t.refused(who, "GetPolicy a-private-policy", lambda: c.ram.get_policy(
+        ram.GetPolicyRequest(policy_type="Custom", policy_name=PRIVATE + "-policy")))
+    t.refused(who, "CreatePolicyVersion a-private-policy", lambda: c.ram.create_policy_version(
+        ram.CreatePolicyVersionRequest(policy_name=PRIVATE + "-policy", set_as_default=True,
+                                       policy_document=doc([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))))
+    t.refused(who, "ListPolicyVersions a-private-policy", lambda: c.ram.list_policy_versions(
+        ram.ListPolicyVersionsRequest(policy_type="Custom", policy_name=PRIVATE + "-policy")))
+    t.refused(who, "AttachPolicyToUser a-private-policy", lambda: c.ram.attach_policy_to_user(
+        ram.AttachPolicyToUserRequest(policy_type="Custom", policy_name=PRIVATE + "-policy", user_name="alice")))
+    t.refused(who, "DeletePolicy a-private-policy", lambda: c.ram.delete_policy(
+        ram.DeletePolicyRequest(policy_name=PRIVATE + "-policy")))
     t.clean(who, "ListGroupsForUser alice", lambda: c.ram.list_groups_for_user(
         ram.ListGroupsForUserRequest(user_name="alice")), secrets)
     t.clean(who, "ListUsersForGroup devs", lambda: c.ram.list_users_for_group(
@@ -410,7 +441,11 @@ def intact(A, a):
     group = A.rocketmq.get_consumer_group(ai, "g").body.data
     detail = A.rocketmq.get_message_detail(ai, "t", a["message_id"]).body.data
     lag = A.rocketmq.get_consumer_group_lag(ai, "g", mq.GetConsumerGroupLagRequest(topic_name="t")).body.data
+    ram_group = A.ram.get_group(ram.GetGroupRequest(group_name=PRIVATE + "-group")).body.group
+    private_policy = A.ram.get_policy(ram.GetPolicyRequest(policy_type="Custom", policy_name=PRIVATE + "-policy")).body
     return {
+        "private_group": ram_group.group_name == PRIVATE + "-group" and not ram_group.comments,
+        "private_policy": private_policy.policy.default_version == "v1",
         "alice": alice.user_id == a["alice_id"] and alice.comments == PRIVATE + "-marker",
         "private_user": A.ram.get_user(ram.GetUserRequest(user_name=PRIVATE + "-user")).body.user.user_name == PRIVATE + "-user",
         "alice_key_active": [(k.access_key_id, k.status) for k in keys] == [(a["alice_key"], "Active")],
