@@ -23,6 +23,7 @@
 
 mod account;
 mod error;
+mod operator;
 mod policies;
 mod ram;
 mod rocketmq;
@@ -34,6 +35,7 @@ pub use account::{
     STS_VERSION,
 };
 pub use error::{AccessDeniedDetail, ApiError, ClientError};
+pub use operator::{AccountCredentials, AccountSummary, DeletedAccount, OperatorClient};
 pub use policies::{
     AttachedPolicy, Grant, GrantRequest, Policy, PolicyType, PolicyVersion, Principal, Scope,
     Simulation,

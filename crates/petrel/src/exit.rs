@@ -12,7 +12,6 @@ use petrel_client::ClientError;
 use petrel_service::ServiceError;
 use serde_json::{Value, json};
 
-use crate::commands::account::OperatorApiError;
 use crate::commands::output::OutputFormat;
 
 pub const REFUSED: u8 = 1;
@@ -68,9 +67,6 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<ServiceError>() {
             return by_status(e.code().http_status());
         }
-        if let Some(e) = cause.downcast_ref::<OperatorApiError>() {
-            return by_status(e.status);
-        }
         if let Some(e) = cause.downcast_ref::<petrel_meta::MetaError>() {
             return by_status(e.code().http_status());
         }
@@ -85,12 +81,7 @@ fn code_text(err: &anyhow::Error) -> Option<String> {
             Some(e) => e.code().map(str::to_owned),
             None => cause
                 .downcast_ref::<ServiceError>()
-                .map(|e| e.code().to_string())
-                .or_else(|| {
-                    cause
-                        .downcast_ref::<OperatorApiError>()
-                        .map(|e| e.code.clone())
-                }),
+                .map(|e| e.code().to_string()),
         })
 }
 

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use petrel_client::{AccountCredentials, AccountSummary, DeletedAccount, Endpoint, OperatorClient};
 use petrel_meta::{AuditSource, Catalog, CatalogOptions};
-use petrel_service::{AccountSummary, Service, ServiceConfig};
-use serde_json::{Value, json};
+use petrel_service::{Service, ServiceConfig};
+use serde_json::json;
 
 use super::output::{self, OutputFormat, Table, fields};
 use super::{DEFAULT_DATA_DIR, DEFAULT_REGION};
@@ -103,13 +104,12 @@ pub enum AccountCommand {
     Token,
 }
 
-/// A refusal from the operator API.
-#[derive(Debug, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct OperatorApiError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
+/// What a command answers, in either mode.
+enum Answer {
+    Created(AccountCredentials),
+    Listed(Vec<AccountSummary>),
+    Changed(AccountSummary),
+    Deleted(DeletedAccount),
 }
 
 pub fn run(target: &OperatorTarget, command: AccountCommand) -> anyhow::Result<()> {
@@ -141,15 +141,16 @@ pub fn run(target: &OperatorTarget, command: AccountCommand) -> anyhow::Result<(
         } => Some(read_password()?),
         _ => None,
     };
-    match &target.endpoint {
+    let answer = match &target.endpoint {
         Some(endpoint) => {
             let token = target.operator_token.clone().ok_or_else(|| {
                 usage("remote mode needs the operator token: --operator-token or PETREL_OPERATOR_TOKEN (mint one with `petrel account token` on the server host)")
             })?;
-            remote(endpoint, &token, command, password, format)
+            remote(endpoint, token, command, password)?
         }
-        None => local(&target.data_dir(), command, password, format),
-    }
+        None => local(&target.data_dir(), command, password)?,
+    };
+    show(format, &answer)
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -169,8 +170,7 @@ fn local(
     dir: &std::path::Path,
     command: AccountCommand,
     password: Option<String>,
-    format: OutputFormat,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Answer> {
     if !dir.join(petrel_meta::META_FILE).exists() {
         return Err(usage(format!(
             "`{}` holds no catalog: run `petrel serve --data-dir {}` once to create it, or give --endpoint to talk to a running server",
@@ -190,187 +190,125 @@ fn local(
             region: DEFAULT_REGION.to_owned(),
         },
     );
-    let answer = match command {
-        AccountCommand::Create { alias, .. } => serde_json::to_value(service.create_account(
-            &alias,
-            password.as_deref(),
-            AuditSource::Cli,
-            "operator command",
-        )?)?,
-        AccountCommand::List => json!({ "accounts": service.list_accounts()? }),
-        AccountCommand::Disable { account } => {
-            serde_json::to_value(service.set_account_enabled(&account, false, AuditSource::Cli)?)?
+    let summary = |a: petrel_service::AccountSummary| AccountSummary {
+        id: a.id,
+        alias: a.alias,
+        enabled: a.enabled,
+        activated: a.activated,
+        instances: a.instances,
+        created_at: a.created_at,
+    };
+    Ok(match command {
+        AccountCommand::Create { alias, .. } => {
+            let c = service.create_account(
+                &alias,
+                password.as_deref(),
+                AuditSource::Cli,
+                "operator command",
+            )?;
+            Answer::Created(AccountCredentials {
+                account_id: c.account_id,
+                login_name: c.login_name,
+                password: c.password,
+                access_key_id: c.access_key_id,
+                access_key_secret: c.access_key_secret,
+            })
         }
-        AccountCommand::Enable { account } => {
-            serde_json::to_value(service.set_account_enabled(&account, true, AuditSource::Cli)?)?
+        AccountCommand::List => {
+            Answer::Listed(service.list_accounts()?.into_iter().map(summary).collect())
         }
+        AccountCommand::Disable { account } => Answer::Changed(summary(
+            service.set_account_enabled(&account, false, AuditSource::Cli)?,
+        )),
+        AccountCommand::Enable { account } => Answer::Changed(summary(
+            service.set_account_enabled(&account, true, AuditSource::Cli)?,
+        )),
         AccountCommand::Delete { account, force } => {
             let gone = service.delete_account(&account, force)?;
-            json!({ "deleted": { "id": gone.id, "alias": gone.alias } })
+            Answer::Deleted(DeletedAccount {
+                id: gone.id,
+                alias: gone.alias,
+            })
         }
-        AccountCommand::Token => return Err(usage("unreachable: token is handled above")),
-    };
-    show(format, &answer)
+        AccountCommand::Token => return Err(usage("`token` is handled before the mode is chosen")),
+    })
 }
 
 fn remote(
     endpoint: &str,
-    token: &str,
+    token: String,
     command: AccountCommand,
     password: Option<String>,
-    format: OutputFormat,
-) -> anyhow::Result<()> {
-    let base = endpoint.trim_end_matches('/');
-    let base = if base.contains("://") {
-        base.to_owned()
-    } else {
-        format!("http://{base}")
-    };
-    let seg = percent_encode;
-    let (method, path, body) = match command {
-        AccountCommand::Create { alias, .. } => (
-            reqwest::Method::POST,
-            "/operator/accounts".to_owned(),
-            Some(json!({ "alias": alias, "password": password })),
-        ),
-        AccountCommand::List => (reqwest::Method::GET, "/operator/accounts".to_owned(), None),
-        AccountCommand::Disable { account } => (
-            reqwest::Method::POST,
-            format!("/operator/accounts/{}/disable", seg(&account)),
-            None,
-        ),
-        AccountCommand::Enable { account } => (
-            reqwest::Method::POST,
-            format!("/operator/accounts/{}/enable", seg(&account)),
-            None,
-        ),
-        AccountCommand::Delete { account, force } => (
-            reqwest::Method::DELETE,
-            format!("/operator/accounts/{}?force={force}", seg(&account)),
-            None,
-        ),
-        AccountCommand::Token => return Err(usage("unreachable: token is handled above")),
-    };
-    let url = format!("{base}{path}");
+) -> anyhow::Result<Answer> {
+    let client = OperatorClient::new(Endpoint::parse(endpoint)?, token)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (status, text) = runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let mut req = client.request(method, &url).bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach `{url}`"))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.context("reading the answer")?;
-        anyhow::Ok((status, text))
-    })?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("`{url}` answered {status} with something that is not json"))?;
-    if status >= 400 {
-        return Err(OperatorApiError {
-            status,
-            code: value["code"].as_str().unwrap_or("Unknown").to_owned(),
-            message: value["message"].as_str().unwrap_or(&text).to_owned(),
-        }
-        .into());
-    }
-    show(format, &value)
-}
-
-/// Percent-encodes one path segment (aliases and ids are plain, but the input is the user's).
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
+    Ok(runtime.block_on(async {
+        Ok::<_, petrel_client::ClientError>(match command {
+            AccountCommand::Create { alias, .. } => {
+                Answer::Created(client.create_account(&alias, password.as_deref()).await?)
+            }
+            AccountCommand::List => Answer::Listed(client.list_accounts().await?),
+            AccountCommand::Disable { account } => {
+                Answer::Changed(client.set_account_enabled(&account, false).await?)
+            }
+            AccountCommand::Enable { account } => {
+                Answer::Changed(client.set_account_enabled(&account, true).await?)
+            }
+            AccountCommand::Delete { account, force } => {
+                Answer::Deleted(client.delete_account(&account, force).await?)
+            }
+            AccountCommand::Token => {
+                return Err(petrel_client::ClientError::InvalidInput {
+                    what: "command",
+                    reason: "`token` is handled before the mode is chosen".to_owned(),
+                });
             }
         })
-        .collect()
+    })?)
 }
 
-/// Prints an answer of either mode (both have the same JSON shape).
-fn show(format: OutputFormat, value: &Value) -> anyhow::Result<()> {
-    output::print(format, value, || text_of(value))
-}
-
-fn text_of(value: &Value) -> String {
-    if let Ok(creds) = serde_json::from_value::<CredentialsView>(value.clone()) {
-        return format!(
-            "created account {} (shown only once; keep these safe):\n{}",
-            creds.account_id,
-            fields(&[
-                ("  account id", creds.account_id.clone()),
-                ("  root login", creds.login_name),
-                ("  root password", creds.password),
-                ("  AccessKey id", creds.access_key_id),
-                ("  AccessKey secret", creds.access_key_secret),
-            ])
-        );
-    }
-    if let Some(list) = value.get("accounts") {
-        let accounts: Vec<AccountSummary> = list
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| summary(v.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        let mut t = Table::new(&["ID", "ALIAS", "STATE", "ACTIVATED", "INSTANCES", "CREATED"]);
-        for a in accounts {
-            t.row(vec![
-                a.id,
-                a.alias,
-                state(a.enabled).to_owned(),
-                a.activated.to_string(),
-                a.instances.to_string(),
-                a.created_at,
-            ]);
-        }
-        return t.render();
-    }
-    if let Some(gone) = value.get("deleted") {
-        return format!(
-            "deleted account {} ({})",
-            gone["id"].as_str().unwrap_or_default(),
-            gone["alias"].as_str().unwrap_or_default()
-        );
-    }
-    match summary(value.clone()) {
-        Some(a) => format!("account {} ({}) is {}", a.id, a.alias, state(a.enabled)),
-        None => value.to_string(),
+/// Prints an answer: the same JSON in both modes, or text for people.
+fn show(format: OutputFormat, answer: &Answer) -> anyhow::Result<()> {
+    match answer {
+        Answer::Created(c) => output::print(format, c, || {
+            format!(
+                "created account {} (shown only once; keep these safe):\n{}",
+                c.account_id,
+                fields(&[
+                    ("  account id", c.account_id.clone()),
+                    ("  root login", c.login_name.clone()),
+                    ("  root password", c.password.clone()),
+                    ("  AccessKey id", c.access_key_id.clone()),
+                    ("  AccessKey secret", c.access_key_secret.clone()),
+                ])
+            )
+        }),
+        Answer::Listed(list) => output::print(format, &json!({ "accounts": list }), || {
+            let mut t = Table::new(&["ID", "ALIAS", "STATE", "ACTIVATED", "INSTANCES", "CREATED"]);
+            for a in list {
+                t.row(vec![
+                    a.id.clone(),
+                    a.alias.clone(),
+                    state(a.enabled).to_owned(),
+                    a.activated.to_string(),
+                    a.instances.to_string(),
+                    a.created_at.clone(),
+                ]);
+            }
+            t.render()
+        }),
+        Answer::Changed(a) => output::print(format, a, || {
+            format!("account {} ({}) is {}", a.id, a.alias, state(a.enabled))
+        }),
+        Answer::Deleted(d) => output::print(format, &json!({ "deleted": d }), || {
+            format!("deleted account {} ({})", d.id, d.alias)
+        }),
     }
 }
 
 fn state(enabled: bool) -> &'static str {
     if enabled { "enabled" } else { "disabled" }
-}
-
-fn summary(v: Value) -> Option<AccountSummary> {
-    Some(AccountSummary {
-        id: v.get("id")?.as_str()?.to_owned(),
-        alias: v.get("alias")?.as_str()?.to_owned(),
-        enabled: v.get("enabled")?.as_bool()?,
-        activated: v.get("activated")?.as_bool()?,
-        instances: usize::try_from(v.get("instances")?.as_u64()?).ok()?,
-        created_at: v.get("created_at")?.as_str()?.to_owned(),
-    })
-}
-
-/// The credentials answer, read back for the text output.
-#[derive(serde::Deserialize)]
-struct CredentialsView {
-    account_id: String,
-    login_name: String,
-    password: String,
-    access_key_id: String,
-    access_key_secret: String,
 }
