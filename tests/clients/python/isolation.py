@@ -339,10 +339,31 @@ def transaction_checks(t, endpoint, a, b, attackers):
         stream.close()
     for cmd in witness.checks()[:1]:
         check = cmd.recover_orphaned_transaction_command
-        a_raw.call("EndTransaction", s.EndTransactionRequest(
+        # B holding A's real message id and transaction id still cannot end A's transaction,
+        # and is answered as for a transaction nobody has.
+        mid, tid = check.message.system_properties.message_id, check.transaction_id
+        fake_tid = tid[:18] + os.urandom(16).hex()
+        for who, raw in attackers:
+            for ns in (ai, bi):
+                for resolution in ("COMMIT", "ROLLBACK"):
+                    t.refused(who, f"EndTransaction {resolution} of A's open transaction in `{ns}`",
+                              lambda ns=ns, resolution=resolution: raw.call("EndTransaction", s.EndTransactionRequest(
+                                  topic=res(ns, "tx"), message_id=mid, transaction_id=tid,
+                                  resolution=d.TransactionResolution.Value(resolution),
+                                  source=d.TransactionSource.Value("SOURCE_CLIENT")), ns))
+            t.same_as_missing(who, "EndTransaction on B's own tx", tid, fake_tid, lambda x: raw.call(
+                "EndTransaction", s.EndTransactionRequest(
+                    topic=res(bi, "tx"), message_id=mid, transaction_id=x,
+                    resolution=d.TransactionResolution.Value("COMMIT"),
+                    source=d.TransactionSource.Value("SOURCE_CLIENT")), bi))
+        ended = a_raw.call("EndTransaction", s.EndTransactionRequest(
             topic=res(ai, "tx"), message_id=check.message.system_properties.message_id,
             transaction_id=check.transaction_id, resolution=d.TransactionResolution.Value("ROLLBACK"),
             source=d.TransactionSource.Value("SOURCE_SERVER_CHECK")), ai)
+        # A's own rollback went through: B's attempts did not resolve it.
+        t.attempts += 1
+        if ended.status.code != OK:
+            t.leaks.append(f"A could not end its own transaction after B's attempts: {ended}")
     witness.close()
     return asked
 
