@@ -32,7 +32,9 @@ pub struct AccountSummary {
 pub struct AccountCredentials {
     pub account_id: String,
     pub login_name: String,
-    pub password: String,
+    /// The root password, when the server generated it (a chosen one is not sent back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
     pub access_key_id: String,
     pub access_key_secret: String,
 }

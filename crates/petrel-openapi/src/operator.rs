@@ -6,7 +6,7 @@
 //! | method | path | body / query | answer |
 //! |---|---|---|---|
 //! | GET | `/operator/accounts` | | `{accounts: [...]}` |
-//! | POST | `/operator/accounts` | `{alias, password?}` | the credentials, shown once |
+//! | POST | `/operator/accounts` | `{alias, password?}` | the credentials, shown once (the password only when generated) |
 //! | POST | `/operator/accounts/{account}/disable` | | the account |
 //! | POST | `/operator/accounts/{account}/enable` | | the account |
 //! | DELETE | `/operator/accounts/{account}` | `?force=true` | `{deleted: {id, alias}}` |
@@ -132,7 +132,12 @@ async fn create(State(service): State<Arc<Service>>, headers: HeaderMap, body: B
             AuditSource::OpenApi,
             "operator api",
         )?;
-        to_json(creds)
+        let mut answer = to_json(creds)?;
+        // A password the operator chose is not sent back: only a generated one is news.
+        if let (Some(_), Some(map)) = (&password, answer.as_object_mut()) {
+            map.remove("password");
+        }
+        Ok(answer)
     })
     .await
 }

@@ -69,7 +69,7 @@ impl OperatorTarget {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Create an account; prints its root login, password and AccessKey once.
+    /// Create an account; prints its root login, generated password and AccessKey once.
     Create {
         /// Unique alias (3–32 lowercase letters, digits, hyphens); the root logs in as
         /// `root@<alias>`.
@@ -206,10 +206,11 @@ fn local(
                 AuditSource::Cli,
                 "operator command",
             )?;
+            let chosen = password.is_some();
             Answer::Created(AccountCredentials {
                 account_id: c.account_id,
                 login_name: c.login_name,
-                password: c.password,
+                password: (!chosen).then_some(c.password),
                 access_key_id: c.access_key_id,
                 access_key_secret: c.access_key_secret,
             })
@@ -280,7 +281,7 @@ fn show(format: OutputFormat, answer: &Answer) -> anyhow::Result<()> {
                 fields(&[
                     ("  account id", c.account_id.clone()),
                     ("  root login", c.login_name.clone()),
-                    ("  root password", c.password.clone()),
+                    ("  root password", c.password.clone().unwrap_or_default()),
                     ("  AccessKey id", c.access_key_id.clone()),
                     ("  AccessKey secret", c.access_key_secret.clone()),
                 ])
