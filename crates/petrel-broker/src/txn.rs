@@ -301,8 +301,11 @@ pub(crate) async fn end(
     let (record, half) = {
         let mut st = lock(&sub.state);
         let mut pending = lock(&inner.txn.pending);
+        // Another account's transaction is answered exactly like an unknown one: the answer
+        // must not tell a caller what another account has pending.
         let known = pending.halves.get(&offset).filter(|h| {
             crate::receipt::bytes_equal(h.transaction_id.as_bytes(), transaction_id.as_bytes())
+                && h.target.split('/').next() == Some(topic.account())
         });
         let Some(h) = known else {
             return Err(invalid(

@@ -24,6 +24,7 @@
 mod account;
 mod dead_letters;
 mod error;
+mod operator;
 mod policies;
 mod ram;
 mod rocketmq;
@@ -37,6 +38,7 @@ pub use account::{
 };
 pub use dead_letters::{DeadLetter, DeadLetterPage, FoundList, Property, PropertyList};
 pub use error::{AccessDeniedDetail, ApiError, ClientError};
+pub use operator::{AccountCredentials, AccountSummary, DeletedAccount, OperatorClient};
 pub use policies::{
     AttachedPolicy, Grant, GrantRequest, Policy, PolicyType, PolicyVersion, Principal, Scope,
     Simulation,

@@ -26,6 +26,7 @@ mod ram;
 mod resource_groups;
 mod sampler;
 mod session;
+pub mod signup;
 mod usergroups;
 mod view;
 

@@ -12,7 +12,10 @@ use crate::catalog::{ReadTx, WriteTx};
 use crate::error::MetaError;
 use crate::ids;
 use crate::password::PasswordHash;
-use crate::tables::{ACCOUNT_ALIASES, ACCOUNTS};
+use crate::tables::{
+    ACCESS_KEYS, ACCESS_KEYS_BY_OWNER, ACCOUNT_ALIASES, ACCOUNT_SCOPED_TABLES, ACCOUNTS,
+    DELETED_ACCOUNTS, INSTANCES, USER_IDS, USERS, last_component, prefix,
+};
 
 /// An account (tenant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +152,10 @@ impl WriteTx<'_> {
             return Err(MetaError::AliasTaken { alias: new.alias });
         }
         let mut id = ids::account_id();
-        while self.kv.contains(ACCOUNTS, &id)? {
+        // A deleted account's id is never handed out again: stale references to it (message
+        // log entries kept until retention, consumer progress, copies of its ARNs in other
+        // accounts' policies) must never come to name a new tenant.
+        while self.kv.contains(ACCOUNTS, &id)? || self.kv.contains(DELETED_ACCOUNTS, &id)? {
             id = ids::account_id();
         }
         let default_rg = self.insert_default_resource_group(&id)?;
@@ -198,6 +204,43 @@ impl WriteTx<'_> {
         stored.account.enabled = enabled;
         stored.account.updated_at = self.now;
         self.put_account(&stored)?;
+        Ok(stored.account)
+    }
+
+    /// Deletes the account and everything below it: users, keys, groups, policies, grants,
+    /// resource groups, instances, topics, consumer groups, audit log. Refused with
+    /// `DeleteConflict.Account.Instance` while it has instances, unless `force`. The id is kept
+    /// as a tombstone so that it is never reused. Returns the deleted account.
+    pub fn delete_account(&mut self, id: &str, force: bool) -> Result<Account, MetaError> {
+        let stored = self.stored_account(id)?;
+        let instances = self.kv.count(INSTANCES, &prefix(&[id]))?;
+        if instances > 0 && !force {
+            return Err(MetaError::conflict(
+                "Account.Instance",
+                id,
+                format!("account `{id}` ({})", stored.account.alias),
+                format!(
+                    "it still has {instances} instance(s); delete them first or force the deletion"
+                ),
+            ));
+        }
+        let mine = prefix(&[id]);
+        for owned in self.kv.keys(ACCESS_KEYS_BY_OWNER, &mine)? {
+            self.w.del(ACCESS_KEYS, last_component(&owned))?;
+        }
+        for user in self.kv.values::<crate::users::User>(USERS, &mine)? {
+            self.w.del(USER_IDS, &user.user_id)?;
+        }
+        for table in ACCOUNT_SCOPED_TABLES {
+            self.w.del_prefix(*table, &mine)?;
+        }
+        self.w.del(ACCOUNT_ALIASES, &stored.account.alias)?;
+        self.w.del(ACCOUNTS, id)?;
+        let when = self
+            .now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        self.w.put_raw(DELETED_ACCOUNTS, id, when.as_bytes())?;
         Ok(stored.account)
     }
 

@@ -32,6 +32,7 @@
 //! | `topics` | `{account}/{instance}/{topic}` | topic |
 //! | `consumer_groups` | `{account}/{instance}/{group}` | consumer group |
 //! | `audit` | `{account}/{seq:020}` | audit record |
+//! | `deleted_accounts` | `{account}` | deletion time (RFC 3339): ids are never reused |
 
 use std::ops::ControlFlow;
 
@@ -70,6 +71,29 @@ pub(crate) const INSTANCES: Tbl = TableDefinition::new("instances");
 pub(crate) const TOPICS: Tbl = TableDefinition::new("topics");
 pub(crate) const CONSUMER_GROUPS: Tbl = TableDefinition::new("consumer_groups");
 pub(crate) const AUDIT: Tbl = TableDefinition::new("audit");
+pub(crate) const DELETED_ACCOUNTS: Tbl = TableDefinition::new("deleted_accounts");
+
+/// The tables whose keys all start with `{account}/`: deleting an account empties its prefix
+/// in each.
+pub(crate) const ACCOUNT_SCOPED_TABLES: &[Tbl] = &[
+    ACCESS_KEYS_BY_OWNER,
+    USERS,
+    LOGIN_PROFILES,
+    GROUPS,
+    GROUPS_OF_USER,
+    USERS_OF_GROUP,
+    POLICIES,
+    POLICY_VERSIONS,
+    ATTACHMENTS,
+    ATTACHMENTS_BY_POLICY,
+    RESOURCE_GROUPS,
+    RESOURCE_GROUP_NAMES,
+    RESOURCE_GROUP_MEMBERS,
+    INSTANCES,
+    TOPICS,
+    CONSUMER_GROUPS,
+    AUDIT,
+];
 
 /// Every entity table, so that opening a catalogue can create them all up front (a read
 /// transaction cannot open a table that was never created).
@@ -96,6 +120,7 @@ pub(crate) const ENTITY_TABLES: &[Tbl] = &[
     TOPICS,
     CONSUMER_GROUPS,
     AUDIT,
+    DELETED_ACCOUNTS,
 ];
 
 /// Joins key components with `/`.

@@ -13,6 +13,7 @@ mod error;
 mod observe;
 mod ons;
 mod ons_dlq;
+mod operator;
 mod page;
 mod ram;
 mod request;
@@ -99,8 +100,10 @@ pub fn router_with(
         config,
         nonces: sign::NonceCache::default(),
     });
+    let operator = operator::routes(api.service.clone());
     Router::new()
         .route("/healthz", get(healthz))
+        .nest("/operator", operator)
         .fallback(management)
         .with_state(api)
 }

@@ -201,10 +201,30 @@ fn move_resources(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(json!({ "Responses": responses }))
 }
 
-/// `PrincipalType` + `PrincipalName` (`alice`, or `alice@<alias>.onaliyun.com`).
-fn principal(p: &Params) -> Result<Principal, ApiError> {
+/// `PrincipalType` + `PrincipalName` (`alice`, or `alice@<alias>.onaliyun.com`). A suffix
+/// must name the caller's own account: `alice@other.onaliyun.com` is refused rather than
+/// quietly taken to mean the caller's own `alice`.
+fn principal(ctx: &Ctx<'_>, p: &Params) -> Result<Principal, ApiError> {
     let name = p.required("PrincipalName")?;
-    let bare = name.split_once('@').map_or(name, |(n, _)| n).to_owned();
+    let bare = match name.split_once('@') {
+        None => name.to_owned(),
+        Some((bare, suffix)) => {
+            let who = ctx.service.caller_identity(ctx.caller)?;
+            let domain = suffix.strip_suffix(".onaliyun.com").unwrap_or(suffix);
+            if domain != who.account_alias && domain != who.account_id {
+                return Err(ApiError::invalid(
+                    "PrincipalName",
+                    format!(
+                        "`{}` is not a principal of account `{}`: the part after `@` must be `{}.onaliyun.com`",
+                        snippet(name),
+                        who.account_id,
+                        who.account_alias
+                    ),
+                ));
+            }
+            bare.to_owned()
+        }
+    };
     match p.required("PrincipalType")? {
         "IMSUser" => Ok(Principal::User(bare)),
         "IMSGroup" => Ok(Principal::Group(bare)),
@@ -230,7 +250,7 @@ fn attach_request(ctx: &Ctx<'_>) -> Result<AttachRequest, ApiError> {
     let p = ctx.params();
     let scope = scope(ctx, p.required("ResourceGroupId")?);
     Ok(AttachRequest {
-        principals: vec![principal(p)?],
+        principals: vec![principal(ctx, p)?],
         policies: vec![crate::ram::policy_ref(p)?],
         scope,
         confirm_high_risk: true,
@@ -250,7 +270,7 @@ fn detach_policy(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 fn list_policy_attachments(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params();
     let principal = match (p.opt("PrincipalType"), p.opt("PrincipalName")) {
-        (Some(_), Some(_)) => Some(principal(p)?),
+        (Some(_), Some(_)) => Some(principal(ctx, p)?),
         _ => None,
     };
     let filter = AttachmentFilter {

@@ -112,7 +112,7 @@ impl Service {
 }
 
 /// A password that meets the password policy: 24 alphanumerics with letters and digits.
-fn generate_password() -> String {
+pub(crate) fn generate_password() -> String {
     loop {
         let candidate = Alphanumeric.sample_string(&mut rand::rng(), 24);
         let letters = candidate.chars().any(|c| c.is_ascii_alphabetic());

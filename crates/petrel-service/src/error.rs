@@ -26,7 +26,9 @@ pub enum ServiceError {
         action: String,
     },
     /// The caller's account is disabled.
-    #[error("account `{account}` is disabled")]
+    #[error(
+        "account `{account}` is disabled: its root, RAM users and AccessKeys are refused until an operator enables it again"
+    )]
     AccountDisabled {
         /// The account.
         account: String,

@@ -12,6 +12,7 @@ mod bootstrap;
 mod caller;
 mod error;
 mod metrics;
+mod operator;
 mod ops;
 mod pipeline;
 mod request_id;
@@ -22,6 +23,9 @@ pub use bootstrap::{INITIAL_CREDENTIALS_FILE, InitialCredentials};
 pub use caller::{Caller, Identity, RequestContext, new_request_id};
 pub use error::ServiceError;
 pub use metrics::{RequestOutcome, front_end};
+pub use operator::{
+    OPERATOR_TOKEN_FILE, OperatorAuthError, check_operator_token, issue_operator_token,
+};
 pub use ops::audit::MAX_AUDIT_PAGE;
 pub use ops::data_plane::DataTopic;
 pub use ops::grants::{AttachRequest, Grant, PrincipalRef};
@@ -29,6 +33,7 @@ pub use ops::messages::MessageQueryTarget;
 pub use ops::policies::{PolicyInfo, PolicyKind};
 pub use ops::query::{Simulation, WhoCan};
 pub use ops::ram_details::{CallerIdentity, LoginProfileChange};
+pub use ops::tenants::AccountSummary;
 pub use request_id::request_id_from;
 pub use resource::{Resolved, Resource};
 

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::Target;
 use crate::commands::access_key::KeyCommand;
+use crate::commands::account::{AccountCommand, OperatorTarget};
 use crate::commands::bench::BenchArgs;
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::configure::ConfigureArgs;
@@ -47,6 +48,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker, the management API and the console.
     Serve(ServeArgs),
+    /// Operator: create, list, disable, enable and delete accounts (tenants).
+    Account(AccountArgs),
     /// Activate the message queue service for the account (accepting its terms).
     Activate(TargetOnly),
     /// RAM users.
@@ -97,6 +100,7 @@ impl Command {
     /// The output format a failure of this command is reported in.
     pub fn output_format(&self) -> OutputFormat {
         match self {
+            Command::Account(c) => c.target.format(),
             Command::Activate(c) | Command::Whoami(c) => c.target.format(),
             Command::User(c) => c.target.format(),
             Command::Key(c) => c.target.format(),
@@ -117,6 +121,15 @@ impl Command {
             _ => OutputFormat::Table,
         }
     }
+}
+
+/// `petrel account`: the operator target and one subcommand.
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    #[command(flatten)]
+    pub target: OperatorTarget,
+    #[command(subcommand)]
+    pub command: AccountCommand,
 }
 
 /// A command with no arguments of its own.
@@ -178,6 +191,10 @@ pub struct ServeArgs {
     /// Requests taking at least this many milliseconds are logged at `warn` (default 200).
     #[arg(long, value_name = "MS", env = "PETREL_SLOW_REQUEST_MS")]
     pub slow_request_ms: Option<u64>,
+    /// Offer the console's sign-up page (`/console/signup`), where anyone who can reach the
+    /// console creates an account of their own [default: false].
+    #[arg(long, value_name = "BOOL", env = "PETREL_CONSOLE_SIGNUP")]
+    pub console_signup: Option<bool>,
 }
 
 #[cfg(test)]

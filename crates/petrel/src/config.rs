@@ -46,6 +46,8 @@ pub struct Config {
     pub region: String,
     pub metrics_access: MetricsAccess,
     pub slow_request_ms: u64,
+    /// Whether the console offers `/console/signup` to create accounts (off by default).
+    pub console_signup: bool,
 }
 
 /// The TOML file: every key optional, unknown keys refused so that typos surface.
@@ -63,6 +65,7 @@ struct FileConfig {
     region: Option<String>,
     metrics_access: Option<MetricsAccess>,
     slow_request_ms: Option<u64>,
+    console_signup: Option<bool>,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             region: "cn-hangzhou".to_owned(),
             metrics_access: MetricsAccess::Local,
             slow_request_ms: 200,
+            console_signup: false,
         }
     }
 }
@@ -138,6 +142,9 @@ impl Config {
         if let Some(v) = args.slow_request_ms {
             config.slow_request_ms = v;
         }
+        if let Some(v) = args.console_signup {
+            config.console_signup = v;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -192,6 +199,9 @@ impl Config {
         }
         if let Some(v) = file.slow_request_ms {
             self.slow_request_ms = v;
+        }
+        if let Some(v) = file.console_signup {
+            self.console_signup = v;
         }
         Ok(())
     }

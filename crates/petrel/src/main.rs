@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
     let format = cli.command.output_format();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Account(c) => commands::account::run(&c.target, c.command),
         cli::Command::Activate(c) => commands::activate::run(&c.target),
         cli::Command::User(c) => commands::user::run(&c.target, c.command),
         cli::Command::Key(c) => commands::access_key::run(&c.target, c.command),

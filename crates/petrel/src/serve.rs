@@ -109,6 +109,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         service.clone(),
         Some(broker.clone()),
     ));
+    let app = if config.console_signup {
+        tracing::info!("console sign-up is enabled at /console/signup");
+        app.merge(petrel_console::signup::router(service.clone()))
+    } else {
+        app
+    };
     let http_server = {
         let stop = stop_servers.clone();
         async move {

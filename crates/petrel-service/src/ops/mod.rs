@@ -17,4 +17,5 @@ pub mod ram_details;
 pub mod resource_groups;
 pub mod rocketmq_details;
 pub mod subscriptions;
+pub mod tenants;
 pub mod users;

@@ -7,6 +7,7 @@
 //! Requests and answers of the API are `petrel-client`'s; these files only map flags and print.
 
 pub mod access_key;
+pub mod account;
 pub mod activate;
 pub mod bench;
 pub mod completions;
