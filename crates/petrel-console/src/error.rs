@@ -70,9 +70,9 @@ impl ConsoleError {
             ConsoleError::SignedOut => StatusCode::UNAUTHORIZED,
             ConsoleError::Csrf => StatusCode::FORBIDDEN,
             ConsoleError::Service(e) => match e {
-                ServiceError::Denied(_) | ServiceError::NotActivated { .. } => {
-                    StatusCode::FORBIDDEN
-                }
+                ServiceError::Denied(_)
+                | ServiceError::NotActivated { .. }
+                | ServiceError::AccountDisabled { .. } => StatusCode::FORBIDDEN,
                 ServiceError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
                 ServiceError::Meta(m) if m.code().to_string().starts_with("EntityNotExist") => {
                     StatusCode::NOT_FOUND

@@ -210,6 +210,8 @@ fn no_account_reaches_another_accounts_resources() {
     .chain(["a-private".to_owned()])
     .collect();
     let ai = s(a_setup, "instance");
+    let am = s(a_setup, "message_id");
+    let bi = s(&setup["b"], "instance");
     let pages = [
         "/console/users".to_owned(),
         "/console/users/alice".to_owned(),
@@ -219,6 +221,16 @@ fn no_account_reaches_another_accounts_resources() {
         "/console/grants".to_owned(),
         "/console/instances".to_owned(),
         format!("/console/instances/{ai}"),
+        "/console/user-groups".to_owned(),
+        "/console/audit".to_owned(),
+        format!("/console/instances/{ai}/dashboard"),
+        format!("/console/instances/{ai}/topics/t"),
+        format!("/console/instances/{ai}/groups/g"),
+        format!("/console/instances/{ai}/messages?by=id&topic=t&message_id={am}&run=1"),
+        format!("/console/instances/{ai}/topics/t/messages/{am}"),
+        // B's own instance, asked for A's message id.
+        format!("/console/instances/{bi}/messages?by=id&topic=t&message_id={am}&run=1"),
+        format!("/console/instances/{bi}/topics/t/messages/{am}"),
     ];
     let b_password = s(&b, "password");
     let b_admin_password = s(&setup["b"], "admin_password");
