@@ -16,6 +16,7 @@ const url = need("PETREL_URL");
 const rootLogin = need("PETREL_ROOT_LOGIN");
 const rootPassword = need("PETREL_ROOT_PASSWORD");
 const shots = need("PETREL_SCREENSHOTS");
+const grpcAddr = need("PETREL_GRPC");
 const alias = rootLogin.split("@")[1];
 const userPassword = "Petrel-Console-1!";
 
@@ -238,6 +239,8 @@ test("root creates an instance, a topic and a consumer group, then sends a test 
   await root.fill('#create-instance input[name="name"]', "console-inst");
   await root.click('#create-instance button[type="submit"]');
   await root.waitForURL(/\/console\/instances\/[^/]+$/);
+  // The endpoint the SDKs connect to is the server's real gRPC address.
+  assert.equal(await root.textContent('[data-testid="grpc-endpoint"]'), grpcAddr);
   await root.fill('#create-topic input[name="name"]', "orders");
   await root.selectOption('#create-topic select[name="message_type"]', "NORMAL");
   await root.click('#create-topic button[type="submit"]');

@@ -24,6 +24,8 @@ pub struct Ctx {
     pub token: String,
     /// The `Accept-Language` preference (`zh` or `en`).
     pub lang: &'static str,
+    /// The host name the browser reached the console by (`Host`, without its port).
+    pub host: Option<String>,
 }
 
 impl Ctx {
@@ -55,6 +57,31 @@ impl Ctx {
             activated,
             lang: self.lang,
         }
+    }
+}
+
+/// The host part of a `Host` header value (`[::1]:8080` → `[::1]`, `a.example:80` → `a.example`).
+fn host_name(value: &str) -> String {
+    let value = value.trim();
+    if value.starts_with('[') {
+        return value
+            .split_inclusive(']')
+            .next()
+            .unwrap_or(value)
+            .to_owned();
+    }
+    value.split(':').next().unwrap_or(value).to_owned()
+}
+
+/// The gRPC endpoint clients should use: the listener's address, or, when it listens on every
+/// interface, the host the browser used with the listener's port.
+pub fn grpc_endpoint(listener: Option<std::net::SocketAddr>, host: Option<&str>) -> Option<String> {
+    let addr = listener?;
+    if addr.ip().is_unspecified() {
+        let host = host.unwrap_or("localhost");
+        Some(format!("{host}:{}", addr.port()))
+    } else {
+        Some(addr.to_string())
     }
 }
 
@@ -98,10 +125,41 @@ impl FromRequestParts<Arc<App>> for Ctx {
             .map(str::to_owned)
             .ok_or(ConsoleError::SignedOut)?;
         let session = app.sessions.get(&token).ok_or(ConsoleError::SignedOut)?;
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(host_name)
+            .filter(|h| !h.is_empty());
         Ok(Ctx {
             session,
             token,
             lang: language(&parts.headers),
+            host,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_is_the_listener_or_the_browsers_host_with_its_port() {
+        let any: std::net::SocketAddr = "0.0.0.0:8081".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(
+            grpc_endpoint(Some(local), Some("mq.example")).unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(
+            grpc_endpoint(Some(any), Some("mq.example")).unwrap(),
+            "mq.example:8081"
+        );
+        assert_eq!(grpc_endpoint(Some(any), None).unwrap(), "localhost:8081");
+        assert_eq!(grpc_endpoint(None, Some("x")), None);
+        assert_eq!(host_name("mq.example:8080"), "mq.example");
+        assert_eq!(host_name("[::1]:8080"), "[::1]");
+        assert_eq!(host_name("plain"), "plain");
     }
 }

@@ -317,8 +317,8 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("inst.endpoint", "Endpoint", "接入点"),
     (
         "inst.endpoint_text",
-        "This server's RocketMQ gRPC address (`grpc_addr` in its configuration, port 8081 unless changed).",
-        "本服务器的 RocketMQ gRPC 地址（配置项 `grpc_addr`，默认端口 8081）。",
+        "The RocketMQ gRPC endpoint of this server; the SDKs take the instance id as their namespace and a RAM user's AccessKey as credentials.",
+        "本服务器的 RocketMQ gRPC 接入点；SDK 以实例 ID 作为 namespace，以 RAM 用户的 AccessKey 作为凭证。",
     ),
     ("inst.namespace", "Namespace", "命名空间"),
     ("inst.credentials", "Credentials", "身份凭证"),

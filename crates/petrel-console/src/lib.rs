@@ -53,6 +53,8 @@ pub struct App {
     sessions: Sessions,
     throttle: Throttle,
     sampler: Arc<sampler::Sampler>,
+    /// The RocketMQ gRPC listener, when the console runs inside `petrel serve`.
+    grpc_addr: Option<std::net::SocketAddr>,
 }
 
 const CSS: &str = include_str!("../assets/console.css");
@@ -62,6 +64,16 @@ const JS: &str = include_str!("../assets/console.js");
 /// sending a test message answers that the broker is unavailable. With one, and inside a Tokio
 /// runtime, a background task samples the dashboards' history until the router is dropped.
 pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
+    router_with_grpc(service, broker, None)
+}
+
+/// As [`router`], naming the address of the server's RocketMQ gRPC listener, which instance
+/// pages show as the endpoint clients connect to.
+pub fn router_with_grpc(
+    service: Arc<Service>,
+    broker: Option<Arc<Broker>>,
+    grpc_addr: Option<std::net::SocketAddr>,
+) -> Router {
     let sampler = Arc::new(sampler::Sampler::default());
     if let Some(b) = &broker {
         sampler::spawn(
@@ -76,6 +88,7 @@ pub fn router(service: Arc<Service>, broker: Option<Arc<Broker>>) -> Router {
         sessions: Sessions::default(),
         throttle: Throttle::default(),
         sampler,
+        grpc_addr,
     });
     let routes = Router::new()
         .route("/", get(auth::home))

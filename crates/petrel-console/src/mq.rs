@@ -99,6 +99,8 @@ async fn create(
 #[template(path = "instance.html")]
 struct InstancePage {
     chrome: Chrome,
+    /// `host:port` of the gRPC endpoint, empty when unknown.
+    endpoint: String,
     instance: Instance,
     topics: Vec<Topic>,
     groups: Vec<ConsumerGroup>,
@@ -124,8 +126,11 @@ async fn instance_page(
         Ok((instance, topics, groups))
     })
     .await?;
+    let endpoint =
+        crate::ctx::grpc_endpoint(app.grpc_addr, ctx.host.as_deref()).unwrap_or_default();
     page(&InstancePage {
         chrome,
+        endpoint,
         instance,
         topics,
         groups,

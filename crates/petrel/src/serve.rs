@@ -105,9 +105,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         store.clone(),
         config.metrics_access,
     ))
-    .merge(petrel_console::router(
+    .merge(petrel_console::router_with_grpc(
         service.clone(),
         Some(broker.clone()),
+        Some(grpc_addr),
     ));
     let app = if config.console_signup {
         tracing::info!("console sign-up is enabled at /console/signup");

@@ -58,6 +58,7 @@ fn console_works_end_to_end_in_headless_chromium() {
         .arg("--test-reporter=spec")
         .current_dir(&dir)
         .env("PETREL_URL", format!("http://{}", server.http_addr))
+        .env("PETREL_GRPC", &server.grpc_addr)
         .env("PETREL_ROOT_LOGIN", creds["login_name"].as_str().unwrap())
         .env("PETREL_ROOT_PASSWORD", creds["password"].as_str().unwrap())
         .env("PETREL_SCREENSHOTS", &shots)
