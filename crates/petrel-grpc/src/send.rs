@@ -11,7 +11,7 @@
 use petrel_broker::{OutgoingMessage, SendReceipt};
 use petrel_proto::v2;
 
-use crate::auth::{CallMeta, authenticate, blocking};
+use crate::auth::{CallMeta, authenticate, blocking, inline};
 use crate::convert;
 use crate::frontend::Shared;
 use crate::route::required;
@@ -145,9 +145,11 @@ async fn send_batch(
         Some(ns) => ns,
         None => shared.resolve_instance(caller, &batch.topic).await?,
     };
-    let service = shared.service.clone();
-    let (c, i, t) = (caller.clone(), instance.clone(), batch.topic.clone());
-    let data = blocking(move || Ok(service.authorize_publish(&c, &i, &t)?)).await?;
+    let data = inline(|| {
+        Ok(shared
+            .service
+            .authorize_publish(caller, &instance, &batch.topic)?)
+    })?;
     let topic = Shared::topic_ref(caller, &instance, &data.topic)?;
     let count = batch.messages.len();
     let messages = batch.messages.into_iter().map(|(_, m)| m).collect();
