@@ -20,6 +20,17 @@ impl Need {
     pub(crate) fn new(action: &'static str, resource: Resource) -> Self {
         Need { action, resource }
     }
+
+    /// `action` on consumer group `group` of `instance`.
+    pub(crate) fn on_group(action: &'static str, instance: &str, group: &str) -> Self {
+        Need::new(
+            action,
+            Resource::ConsumerGroup {
+                instance: instance.to_owned(),
+                group: group.to_owned(),
+            },
+        )
+    }
 }
 
 impl Service {

@@ -10,17 +10,6 @@ use crate::Service;
 use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::pipeline::Need;
-use crate::resource::Resource;
-
-fn on_group(action: &'static str, instance: &str, group: &str) -> Need {
-    Need::new(
-        action,
-        Resource::ConsumerGroup {
-            instance: instance.to_owned(),
-            group: group.to_owned(),
-        },
-    )
-}
 
 impl Service {
     /// `mq:QueryDLQMessage` on the group: its catalogue entry.
@@ -30,7 +19,7 @@ impl Service {
         instance: &str,
         group: &str,
     ) -> Result<ConsumerGroup, ServiceError> {
-        let need = on_group("mq:QueryDLQMessage", instance, group);
+        let need = Need::on_group("mq:QueryDLQMessage", instance, group);
         self.observe(caller, &[need], |tx| {
             Ok(tx.get_consumer_group(&caller.account_id, instance, group)?)
         })
@@ -44,7 +33,7 @@ impl Service {
         instance: &str,
         group: &str,
     ) -> Result<(ConsumerGroup, Vec<Topic>), ServiceError> {
-        let need = on_group("mq:ResendDLQMessage", instance, group);
+        let need = Need::on_group("mq:ResendDLQMessage", instance, group);
         self.change(caller, &[need], |tx| {
             let g = tx.get_consumer_group(&caller.account_id, instance, group)?;
             let topics = tx.list_topics(&caller.account_id, instance)?;

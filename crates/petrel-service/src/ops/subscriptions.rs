@@ -14,16 +14,6 @@ use crate::error::ServiceError;
 use crate::pipeline::Need;
 use crate::resource::Resource;
 
-fn on_group(action: &'static str, instance: &str, group: &str) -> Need {
-    Need::new(
-        action,
-        Resource::ConsumerGroup {
-            instance: instance.to_owned(),
-            group: group.to_owned(),
-        },
-    )
-}
-
 impl Service {
     /// `rocketmq:ListTopicSubscriptions` on the topic: its entry.
     pub fn topic_subscriptions_target(
@@ -53,7 +43,7 @@ impl Service {
         instance: &str,
         group: &str,
     ) -> Result<(ConsumerGroup, Vec<Topic>), ServiceError> {
-        let need = on_group(action, instance, group);
+        let need = Need::on_group(action, instance, group);
         self.observe(caller, &[need], |tx| {
             let g = tx.get_consumer_group(&caller.account_id, instance, group)?;
             Ok((g, tx.list_topics(&caller.account_id, instance)?))
@@ -67,7 +57,7 @@ impl Service {
         instance: &str,
         group: &str,
     ) -> Result<ConsumerGroup, ServiceError> {
-        let need = on_group("rocketmq:DeleteConsumerGroupSubscription", instance, group);
+        let need = Need::on_group("rocketmq:DeleteConsumerGroupSubscription", instance, group);
         self.change(caller, &[need], |tx| {
             Ok(tx.get_consumer_group(&caller.account_id, instance, group)?)
         })
