@@ -26,7 +26,7 @@
 //! receive), TRANSACTION messages, TLS.
 
 mod body;
-mod client;
+pub mod client;
 mod config;
 mod consumer;
 mod error;
