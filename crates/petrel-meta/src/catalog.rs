@@ -48,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) sealer: Sealer,
     pub(crate) hasher: Hasher,
     pub(crate) dir: PathBuf,
+    /// Bumped after every [`Catalog::write`] commit; see [`Catalog::generation`].
+    pub(crate) generation: std::sync::atomic::AtomicU64,
 }
 
 /// The catalogue: one redb file (`meta.redb`) plus the master key (`master.key`) in a data dir.
@@ -102,6 +104,7 @@ impl Catalog {
                 sealer,
                 hasher: Hasher::new(opts.password_hashing)?,
                 dir: data_dir.to_owned(),
+                generation: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -135,13 +138,31 @@ impl Catalog {
         &self,
         f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, MetaError>,
     ) -> Result<T, MetaError> {
-        self.write_with(redb::Durability::Immediate, f)
+        let value = self.write_with(redb::Durability::Immediate, f)?;
+        // After the commit and before returning: once a change (a disabled key, a deleted
+        // user) is reported done, no cache keyed by the old generation is used again.
+        self.inner
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Ok(value)
+    }
+
+    /// A number that changes after every committed [`Catalog::write`]. A value derived from a
+    /// read that started at generation `g` is still current while this returns `g`: caches of
+    /// catalogue data tag entries with the generation taken *before* their read.
+    /// [`Catalog::write_deferred`] does not change it, so it must only append records nothing
+    /// is cached from (audit entries).
+    pub fn generation(&self) -> u64 {
+        self.inner
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Like [`Catalog::write`] but without waiting for the disk: the commit is atomic and
     /// immediately visible, and becomes durable with the next [`Catalog::write`]. A crash before
     /// that loses it (never corrupts). For high-rate, low-value records such as data-plane audit
-    /// entries and [`WriteTx::touch_access_key`].
+    /// entries. It leaves [`Catalog::generation`] alone: never change keys, principals, policies
+    /// or resources with it.
     pub fn write_deferred<T>(
         &self,
         f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, MetaError>,

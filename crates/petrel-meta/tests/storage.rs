@@ -623,6 +623,7 @@ fn catalog_handles_are_shared_across_threads() {
 fn deferred_writes_are_visible_at_once_and_kept_by_the_next_durable_write() {
     let t = open();
     let (a, _) = account(&t.catalog, "acme");
+    let before = t.catalog.generation();
     t.catalog
         .write_deferred(|tx| {
             tx.append_audit(audit(
@@ -639,6 +640,11 @@ fn deferred_writes_are_visible_at_once_and_kept_by_the_next_durable_write() {
         .read(|tx| tx.list_audit(&a.id, &AuditFilter::default(), 10))
         .unwrap();
     assert_eq!(seen.len(), 1);
+    assert_eq!(
+        t.catalog.generation(),
+        before,
+        "an audit append leaves cached catalogue data current"
+    );
     t.catalog
         .write(|tx| {
             tx.create_user(
@@ -650,6 +656,18 @@ fn deferred_writes_are_visible_at_once_and_kept_by_the_next_durable_write() {
             )
         })
         .unwrap();
+    assert!(
+        t.catalog.generation() > before,
+        "a committed write makes cached catalogue data stale"
+    );
+    let after = t.catalog.generation();
+    let failed: Result<(), MetaError> = t.catalog.write(|_| Err(MetaError::InvalidCredentials));
+    assert!(failed.is_err());
+    assert_eq!(
+        t.catalog.generation(),
+        after,
+        "a failed write changes nothing"
+    );
     let dir = t.dir.path().to_owned();
     drop(t.catalog);
     let c = reopen(&dir).unwrap();

@@ -7,6 +7,7 @@
 //! but not audited" cannot happen; a refusal is audited as well. No front end decides a
 //! permission itself.
 
+mod authn_cache;
 mod authorize;
 mod bootstrap;
 mod caller;
@@ -57,6 +58,7 @@ pub struct Service {
     catalog: Catalog,
     config: ServiceConfig,
     cache: PolicyCache,
+    authn_cache: authn_cache::AuthnCache,
     /// Boxed: the counters' maps would otherwise make every `Service` holder large.
     metrics: Box<metrics::ServiceMetrics>,
 }
@@ -68,6 +70,7 @@ impl Service {
             catalog,
             config,
             cache: PolicyCache::default(),
+            authn_cache: authn_cache::AuthnCache::default(),
             metrics: Box::default(),
         }
     }

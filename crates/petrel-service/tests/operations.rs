@@ -564,3 +564,61 @@ fn dead_letters_need_their_own_actions_on_the_group() {
         .unwrap_err();
     assert!(err.to_string().contains("mq:ResendDLQMessage"), "{err}");
 }
+
+#[test]
+fn a_cached_key_is_refused_as_soon_as_it_is_disabled_deleted_or_its_account_disabled() {
+    let fx = Fixture::new();
+    let key = fx.service.create_access_key(&fx.root(), None).unwrap();
+    let ok = |fx: &Fixture| {
+        fx.service
+            .authenticate_access_key(&key.id, ctx(), |_| true)
+            .map(|c| c.account_id)
+    };
+    assert!(ok(&fx).is_ok());
+    // Verified once, the key is now answered from the cache, which still checks the signature.
+    let forged = fx
+        .service
+        .authenticate_access_key(&key.id, ctx(), |_| false)
+        .unwrap_err();
+    assert_eq!(forged.code().as_str(), "SignatureDoesNotMatch");
+    assert!(ok(&fx).is_ok());
+
+    fx.service
+        .set_access_key_status(
+            &fx.root(),
+            None,
+            &key.id,
+            petrel_meta::AccessKeyStatus::Inactive,
+        )
+        .unwrap();
+    assert_eq!(
+        ok(&fx).unwrap_err().code().as_str(),
+        "InvalidAccessKeyId.Inactive"
+    );
+    fx.service
+        .set_access_key_status(
+            &fx.root(),
+            None,
+            &key.id,
+            petrel_meta::AccessKeyStatus::Active,
+        )
+        .unwrap();
+    assert!(ok(&fx).is_ok());
+
+    fx.service
+        .set_account_enabled(&fx.account, false, petrel_meta::AuditSource::Cli)
+        .unwrap();
+    assert_eq!(ok(&fx).unwrap_err().code().as_str(), "Account.Disabled");
+    fx.service
+        .set_account_enabled(&fx.account, true, petrel_meta::AuditSource::Cli)
+        .unwrap();
+    assert!(ok(&fx).is_ok());
+
+    fx.service
+        .delete_access_key(&fx.root(), None, &key.id)
+        .unwrap();
+    assert_eq!(
+        ok(&fx).unwrap_err().code().as_str(),
+        "InvalidAccessKeyId.NotFound"
+    );
+}

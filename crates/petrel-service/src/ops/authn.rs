@@ -19,12 +19,30 @@ impl Service {
         context: RequestContext,
         verify: impl FnOnce(&str) -> bool,
     ) -> Result<Caller, ServiceError> {
-        let Some(auth) = self.catalog.authenticate_access_key(access_key_id)? else {
-            return Err(ServiceError::Unauthenticated {
-                code: ErrorCode::InvalidAccessKeyIdNotFound,
-                message: format!("access key `{access_key_id}` does not exist"),
-            });
+        let generation = self.catalog.generation();
+        let auth = match self.authn_cache.get(access_key_id, generation) {
+            Some(auth) => auth,
+            None => {
+                let Some(auth) = self.catalog.authenticate_access_key(access_key_id)? else {
+                    return Err(ServiceError::Unauthenticated {
+                        code: ErrorCode::InvalidAccessKeyIdNotFound,
+                        message: format!("access key `{access_key_id}` does not exist"),
+                    });
+                };
+                self.authn_cache
+                    .put(access_key_id, generation, auth.clone());
+                auth
+            }
         };
+        Self::check_key(access_key_id, auth, context, verify)
+    }
+
+    fn check_key(
+        access_key_id: &str,
+        auth: petrel_meta::AccessKeyAuth,
+        context: RequestContext,
+        verify: impl FnOnce(&str) -> bool,
+    ) -> Result<Caller, ServiceError> {
         if auth.access_key.status != AccessKeyStatus::Active {
             return Err(ServiceError::Unauthenticated {
                 code: ErrorCode::InvalidAccessKeyIdInactive,
