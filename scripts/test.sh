@@ -10,7 +10,7 @@ mkdir -p .cache
 step() { printf '\n==> %s\n' "$*"; }
 
 step "install test dependencies"
-bash scripts/setup-test-deps.sh
+bash scripts/setup-test-deps.sh redis-server
 # The official RocketMQ SDKs the end-to-end tests drive (tests/clients/README.md).
 bash scripts/setup-clients.sh
 # The official Alibaba Cloud OpenAPI SDKs the management API tests drive (tests/openapi/).

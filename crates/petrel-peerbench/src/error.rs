@@ -44,6 +44,9 @@ pub enum PeerError {
         #[source]
         source: std::io::Error,
     },
+    /// The suite was interrupted (Ctrl-C or SIGTERM); what it measured so far is saved.
+    #[error("interrupted; the runs so far are in {saved}")]
+    Interrupted { saved: PathBuf },
     /// An option the suite was given makes no sense.
     #[error("invalid {option} `{value}`: {reason}")]
     InvalidOption {

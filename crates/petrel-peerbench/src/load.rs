@@ -292,13 +292,22 @@ pub fn producer_topics(topics: usize, producers: usize, tasks: usize, index: usi
     (0..topics).filter(|&t| used[t]).collect()
 }
 
-/// Runs `spec` against a driver whose topics are set up; `server_pid` is the root of the
-/// server's process tree, sampled for CPU and memory.
-pub async fn run(driver: &Driver, spec: &LoadSpec, server_pid: u32) -> Result<Figures, String> {
+/// Consumers subscribed and producers connected, ready to send.
+pub struct Prepared {
+    shape: Histogram<u64>,
+    received: Arc<AtomicU64>,
+    stop: watch::Sender<bool>,
+    consumers: JoinSet<Tally>,
+    producers: Vec<Producer>,
+}
+
+/// Subscribes `spec`'s consumers (before anything is sent, so they see every measured
+/// message) and connects its producers, on a driver whose topics are set up.
+pub async fn prepare(driver: &Driver, spec: &LoadSpec) -> Result<Prepared, String> {
     let shape = shape()?;
     let received = Arc::new(AtomicU64::new(0));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    // Consumers subscribe before anything is sent, so they see every measured message.
+    let (stop, stop_rx) = watch::channel(false);
+    // Dropping the set (a prepare cut short) aborts the consumers already started.
     let mut consumers = JoinSet::new();
     for index in 0..spec.consumers {
         let topics = owned_topics(spec.topics, spec.consumers, index);
@@ -311,6 +320,26 @@ pub async fn run(driver: &Driver, spec: &LoadSpec, server_pid: u32) -> Result<Fi
         let uses = producer_topics(spec.topics, spec.producers, tasks, index);
         producers.push(driver.producer(index, spec.topics, &uses).await?);
     }
+    Ok(Prepared {
+        shape,
+        received,
+        stop,
+        consumers,
+        producers,
+    })
+}
+
+/// Runs `spec` on prepared clients; `server_pid` is the root of the server's process tree,
+/// sampled for CPU and memory.
+pub async fn run(prepared: Prepared, spec: &LoadSpec, server_pid: u32) -> Result<Figures, String> {
+    let Prepared {
+        shape,
+        received,
+        stop: stop_tx,
+        mut consumers,
+        producers,
+    } = prepared;
+    let tasks = spec.producers * spec.inflight.max(1);
     let start = Instant::now();
     let shared = Arc::new(Shared {
         spec: spec.clone(),

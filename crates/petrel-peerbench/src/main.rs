@@ -60,8 +60,12 @@ struct SuiteArgs {
     #[arg(long)]
     server_cpus: Option<String>,
     /// Bound on creating a workload's topics and subscriptions, in seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 120)]
     setup_timeout: u64,
+    /// A system whose first run of a workload spent longer than this many seconds setting up
+    /// (or failed to) runs that workload once instead of --runs times.
+    #[arg(long, default_value_t = 60)]
+    slow_setup: u64,
     /// Scratch dir for the servers' data (a fresh subdir per run, removed after it).
     #[arg(long)]
     scratch: Option<PathBuf>,
@@ -73,7 +77,8 @@ struct SuiteArgs {
     nats_server: PathBuf,
     #[arg(long, default_value = "/usr/bin/redis-server")]
     redis_server: PathBuf,
-    #[arg(long, default_value = "/usr/sbin/rabbitmq-server")]
+    /// RabbitMQ's broker script (run as the `rabbitmq` user, as Debian's systemd unit does).
+    #[arg(long, default_value = "/usr/lib/rabbitmq/bin/rabbitmq-server")]
     rabbitmq_server: PathBuf,
     #[arg(long, default_value = "/usr/sbin/rabbitmqctl")]
     rabbitmqctl: PathBuf,
@@ -118,6 +123,7 @@ fn main() -> anyhow::Result<()> {
                 },
                 server_cpus: a.server_cpus,
                 setup_timeout: std::time::Duration::from_secs(a.setup_timeout),
+                slow_setup: std::time::Duration::from_secs(a.slow_setup),
                 scratch: a.scratch.unwrap_or_else(|| {
                     std::env::temp_dir().join(format!("petrel-peerbench-{}", std::process::id()))
                 }),

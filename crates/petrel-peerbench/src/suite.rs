@@ -29,6 +29,9 @@ pub struct SuiteConfig {
     pub workloads: Vec<Workload>,
     pub server_cpus: Option<String>,
     pub setup_timeout: Duration,
+    /// A target whose first run of a workload spent longer than this setting it up (or
+    /// could not set it up) runs that workload once, not `runs` times.
+    pub slow_setup: Duration,
     pub scratch: PathBuf,
     pub installs: Installs,
     pub command_line: String,
@@ -197,6 +200,13 @@ pub async fn run(config: &SuiteConfig) -> Result<(), PeerError> {
     std::fs::create_dir_all(&config.out).map_err(|e| PeerError::io(&config.out, e))?;
     std::fs::create_dir_all(&config.scratch).map_err(|e| PeerError::io(&config.scratch, e))?;
     let targets = Target::plan(&config.kinds, &config.modes);
+    // Listening from the start: once a handler exists, Ctrl-C no longer kills the process,
+    // so the suite must notice it everywhere, and stop the server it started.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        interrupted().await;
+        let _ = stop_tx.send(true);
+    });
     let mut runs = Runs {
         started: now_rfc3339(),
         command: config.command_line.clone(),
@@ -212,6 +222,17 @@ pub async fn run(config: &SuiteConfig) -> Result<(), PeerError> {
                     Workload::Latency1k => latency_rate(&runs.runs, target),
                     _ => None,
                 };
+                if round > 0
+                    && let Some(first) = runs
+                        .runs
+                        .iter()
+                        .find(|r| r.target == target && r.workload == workload && r.round == 0)
+                    && (first
+                        .setup_secs
+                        .is_none_or(|s| s > config.slow_setup.as_secs_f64()))
+                {
+                    continue;
+                }
                 let record = if workload == Workload::Latency1k && rate.is_none() {
                     RunRecord {
                         target,
@@ -227,12 +248,21 @@ pub async fn run(config: &SuiteConfig) -> Result<(), PeerError> {
                         ),
                     }
                 } else {
-                    run_one(config, target, workload, round, rate).await
+                    run_one(config, target, workload, round, rate, stop.clone()).await
                 };
                 eprintln!("{}", progress_line(&record));
-                runs.runs.push(record);
+                let interrupted = record.error.as_deref() == Some(INTERRUPTED);
+                if !interrupted {
+                    runs.runs.push(record);
+                }
                 runs.finished = now_rfc3339();
                 save(&config.out, &runs)?;
+                if interrupted {
+                    let _ = std::fs::remove_dir_all(&config.scratch);
+                    return Err(PeerError::Interrupted {
+                        saved: config.out.join("runs.json"),
+                    });
+                }
             }
         }
     }
@@ -272,12 +302,33 @@ fn progress_line(r: &RunRecord) -> String {
     }
 }
 
+/// The error of a run cut short by Ctrl-C or SIGTERM (it is not saved).
+const INTERRUPTED: &str = "interrupted";
+
+/// Resolves on Ctrl-C or SIGTERM (never, if neither can be listened for).
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut i), Ok(mut t)) => {
+            tokio::select! {
+                _ = i.recv() => {}
+                _ = t.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
 async fn run_one(
     config: &SuiteConfig,
     target: Target,
     workload: Workload,
     round: usize,
     rate: Option<f64>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> RunRecord {
     let spec = workload.spec(config.warmup, config.duration, rate);
     let mut record = RunRecord {
@@ -290,6 +341,10 @@ async fn run_one(
         figures: None,
         error: None,
     };
+    if *stop.borrow() {
+        record.error = Some(INTERRUPTED.to_owned());
+        return record;
+    }
     let installs = config.installs.clone();
     let cpus = config.server_cpus.clone();
     let scratch = config.scratch.clone();
@@ -311,18 +366,28 @@ async fn run_one(
     record.startup_secs = server.startup.as_secs_f64();
     let bound =
         config.setup_timeout + spec.warmup + spec.duration + spec.drain + Duration::from_secs(60);
-    let outcome = tokio::time::timeout(bound, async {
+    let work = tokio::time::timeout(bound, async {
         let mut driver = Driver::connect(&server.endpoint).await?;
         let t = Instant::now();
-        tokio::time::timeout(config.setup_timeout, driver.setup(spec.topics))
-            .await
-            .map_err(|_| PeerError::SetupTimeout {
-                system: target.label().to_owned(),
-                topics: spec.topics,
-                secs: config.setup_timeout.as_secs(),
-            })??;
+        // Setting up covers creating the topics and subscribing the consumers to them.
+        let prepared = tokio::time::timeout(config.setup_timeout, async {
+            driver.setup(spec.topics).await?;
+            load::prepare(&driver, &spec)
+                .await
+                .map_err(|reason| PeerError::Setup {
+                    system: target.label().to_owned(),
+                    what: "the producers and consumers".to_owned(),
+                    reason,
+                })
+        })
+        .await
+        .map_err(|_| PeerError::SetupTimeout {
+            system: target.label().to_owned(),
+            topics: spec.topics,
+            secs: config.setup_timeout.as_secs(),
+        })??;
         let setup = t.elapsed().as_secs_f64();
-        let figures = load::run(&driver, &spec, server.pid)
+        let figures = load::run(prepared, &spec, server.pid)
             .await
             .map_err(|reason| PeerError::Setup {
                 system: target.label().to_owned(),
@@ -330,8 +395,18 @@ async fn run_one(
                 reason,
             })?;
         Ok::<_, PeerError>((setup, figures))
-    })
-    .await;
+    });
+    // The server is stopped however the run ends, Ctrl-C included.
+    let outcome = tokio::select! {
+        o = work => Some(o),
+        _ = stop.wait_for(|s| *s) => None,
+    };
+    let Some(outcome) = outcome else {
+        record.error = Some(INTERRUPTED.to_owned());
+        let installs = config.installs.clone();
+        let _ = tokio::task::spawn_blocking(move || server.stop(&installs)).await;
+        return record;
+    };
     match outcome {
         Ok(Ok((setup, figures))) => {
             record.setup_secs = Some(setup);

@@ -26,6 +26,8 @@ use crate::workload::topic_name;
 
 /// Unacknowledged deliveries a quorum-queue consumer may hold.
 const PREFETCH: u16 = 256;
+/// Queues or streams declared at once during setup.
+const SETUP_PARALLEL: usize = 16;
 
 fn setup_error(system: &str, what: String, reason: impl ToString) -> PeerError {
     PeerError::Setup {
@@ -249,16 +251,22 @@ impl StreamDriver {
         Ok(StreamDriver { env, topics: 0 })
     }
 
-    /// Creates one stream per topic.
+    /// Creates one stream per topic, several at once.
     pub async fn setup(&mut self, topics: usize) -> Result<(), PeerError> {
-        for i in 0..topics {
-            let name = topic_name(i);
-            self.env
-                .stream_creator()
-                .create(&name)
-                .await
-                .map_err(|e| setup_error("rabbitmq streams", format!("stream `{name}`"), e))?;
+        let env = &self.env;
+        let mut created = futures_util::stream::iter(0..topics)
+            .map(|i| async move {
+                let name = topic_name(i);
+                env.stream_creator()
+                    .create(&name)
+                    .await
+                    .map_err(|e| setup_error("rabbitmq streams", format!("stream `{name}`"), e))
+            })
+            .buffer_unordered(SETUP_PARALLEL);
+        while let Some(r) = created.next().await {
+            r?;
         }
+        drop(created);
         self.topics = topics;
         Ok(())
     }

@@ -11,6 +11,11 @@ use super::{Endpoint, Installs, Rabbit, command, free_port, loopback, wait_ready
 use crate::PeerError;
 use crate::system::{Durability, Kind, Target};
 
+/// Runs a program as another user, keeping the caller's limits (util-linux).
+const SETPRIV: &str = "/usr/bin/setpriv";
+/// The `rabbitmq` user's home: its Erlang cookie, shared with `rabbitmqctl`.
+const RABBITMQ_HOME: &str = "/var/lib/rabbitmq";
+
 fn write(path: &Path, text: &str) -> Result<(), PeerError> {
     std::fs::write(path, text).map_err(|e| PeerError::io(path, e))
 }
@@ -143,8 +148,15 @@ pub(super) fn start_rabbitmq(
         .arg(dir)
         .status();
     let log = dir.join("server.log");
-    let mut cmd = command(&installs.rabbitmq_server, cpus, &log)?;
-    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    // As Debian's systemd unit runs it: the broker script itself as the `rabbitmq` user, with
+    // the limits of whoever started the suite (Debian's `su` wrapper would apply PAM's
+    // 1,024 open files, which a few hundred streams exhaust; the unit sets 65,536).
+    let mut cmd = command(Path::new(SETPRIV), cpus, &log)?;
+    cmd.args(["--reuid=rabbitmq", "--regid=rabbitmq", "--init-groups"])
+        .arg(&installs.rabbitmq_server)
+        .current_dir(RABBITMQ_HOME)
+        .env("HOME", RABBITMQ_HOME)
+        .envs(env.iter().map(|(k, v)| (k, v)));
     let mut child = spawn(cmd, target, &installs.rabbitmq_server)?;
     let addrs = if streams {
         vec![amqp, stream]
