@@ -9,12 +9,17 @@
 //! fsynced only at checkpoints; recovery rewrites every entry the log has beyond the checkpoint
 //! and truncates each file at its queue's recovered max offset, which drops entries that point
 //! past the recovered log end.
+//!
+//! Open handles are bounded: 10,000 topics of 8 queues are 80,000 files, more than a process
+//! may hold open. Past the budget (half the open-file limit), the least recently used queues
+//! close theirs — each dirty one fsynced first, so a checkpoint never counts on a handle that
+//! is gone — and reopen them on their next use.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::error::{Result, StoreError};
@@ -123,6 +128,46 @@ impl IndexFile {
     }
 }
 
+/// Open queue index files across every queue, and how many may be.
+#[derive(Debug)]
+pub(crate) struct FileBudget {
+    open: AtomicUsize,
+    cap: usize,
+    /// A logical clock: each queue remembers when it was last used.
+    clock: AtomicU64,
+    /// One eviction at a time.
+    evicting: Mutex<()>,
+}
+
+impl FileBudget {
+    /// At most `cap` open files (never fewer than 16).
+    pub fn new(cap: usize) -> FileBudget {
+        FileBudget {
+            open: AtomicUsize::new(0),
+            cap: cap.max(16),
+            clock: AtomicU64::new(0),
+            evicting: Mutex::new(()),
+        }
+    }
+
+    /// Half the process's open-file limit, leaving the rest to segments, sockets and the
+    /// catalogue.
+    pub fn from_limit() -> FileBudget {
+        let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(1 << 20);
+        FileBudget::new(usize::try_from(soft / 2).unwrap_or(usize::MAX))
+    }
+
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn over(&self) -> bool {
+        self.open.load(Ordering::Relaxed) > self.cap
+    }
+}
+
 /// The index of one queue plus its published bounds.
 #[derive(Debug)]
 pub(crate) struct QueueIndex {
@@ -133,6 +178,15 @@ pub(crate) struct QueueIndex {
     files: Mutex<BTreeMap<u64, Arc<IndexFile>>>,
     min: AtomicU64,
     max: AtomicU64,
+    budget: Arc<FileBudget>,
+    last_used: AtomicU64,
+}
+
+impl Drop for QueueIndex {
+    fn drop(&mut self) {
+        let n = self.files.get_mut().map_or(0, |f| f.len());
+        self.budget.open.fetch_sub(n, Ordering::Relaxed);
+    }
 }
 
 impl QueueIndex {
@@ -156,6 +210,7 @@ impl QueueIndex {
     }
 
     fn file(&self, first: u64, create: bool) -> Result<Option<Arc<IndexFile>>> {
+        self.last_used.store(self.budget.tick(), Ordering::Relaxed);
         let mut files = self.lock_files();
         if let Some(f) = files.get(&first) {
             return Ok(Some(Arc::clone(f)));
@@ -166,7 +221,33 @@ impl QueueIndex {
         };
         let f = Arc::new(f);
         files.insert(first, Arc::clone(&f));
+        self.budget.open.fetch_add(1, Ordering::Relaxed);
         Ok(Some(f))
+    }
+
+    /// Closes this queue's idle files, fsyncing each dirty one first; a file someone is
+    /// using right now stays open.
+    fn close_idle_files(&self) -> Result<()> {
+        let mut files = self.lock_files();
+        let mut kept = BTreeMap::new();
+        let mut closed = 0;
+        for (start, f) in std::mem::take(&mut *files) {
+            // Under the lock nobody can take a new handle; a count above one is a user.
+            if Arc::strong_count(&f) > 1 {
+                kept.insert(start, f);
+                continue;
+            }
+            if let Err(e) = f.sync_if_dirty() {
+                kept.insert(start, f);
+                *files = kept;
+                self.budget.open.fetch_sub(closed, Ordering::Relaxed);
+                return Err(e);
+            }
+            closed += 1;
+        }
+        *files = kept;
+        self.budget.open.fetch_sub(closed, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Writes consecutive entries starting at queue offset `start`.
@@ -255,7 +336,9 @@ impl QueueIndex {
         let mut files = self.lock_files();
         for (start, path) in names {
             if start > first {
-                files.remove(&start);
+                if files.remove(&start).is_some() {
+                    self.budget.open.fetch_sub(1, Ordering::Relaxed);
+                }
                 fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
             } else if start == first {
                 let f = OpenOptions::new()
@@ -279,7 +362,9 @@ impl QueueIndex {
         let mut files = self.lock_files();
         for (start, path) in names {
             if start + self.per_file <= min {
-                files.remove(&start);
+                if files.remove(&start).is_some() {
+                    self.budget.open.fetch_sub(1, Ordering::Relaxed);
+                }
                 fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
             }
         }
@@ -337,6 +422,7 @@ pub(crate) struct QueueRegistry {
     root: PathBuf,
     per_file: u64,
     map: RwLock<QueueMap>,
+    budget: Arc<FileBudget>,
 }
 
 /// Percent-encodes a topic into a directory name (reversible; keeps `[A-Za-z0-9_-]`).
@@ -371,10 +457,15 @@ fn decode_topic(name: &str) -> Option<String> {
 
 impl QueueRegistry {
     pub fn new(root: PathBuf, per_file: u64) -> QueueRegistry {
+        QueueRegistry::with_budget(root, per_file, FileBudget::from_limit())
+    }
+
+    pub fn with_budget(root: PathBuf, per_file: u64, budget: FileBudget) -> QueueRegistry {
         QueueRegistry {
             root,
             per_file,
             map: RwLock::new(HashMap::new()),
+            budget: Arc::new(budget),
         }
     }
 
@@ -383,12 +474,44 @@ impl QueueRegistry {
     }
 
     pub fn get(&self, topic: &str, queue_id: u32) -> Option<Arc<QueueIndex>> {
-        self.read_map().get(topic)?.get(&queue_id).cloned()
+        let q = self.read_map().get(topic)?.get(&queue_id).cloned();
+        if self.budget.over() {
+            self.evict(q.as_deref());
+        }
+        q
+    }
+
+    /// Closes the files of the least recently used queues (never `keep`'s) until a quarter
+    /// of the budget is free again.
+    fn evict(&self, keep: Option<&QueueIndex>) {
+        let Ok(_one) = self.budget.evicting.try_lock() else {
+            return;
+        };
+        let mut queues: Vec<Arc<QueueIndex>> = self
+            .all()
+            .into_iter()
+            .filter(|q| !q.lock_files().is_empty())
+            .filter(|q| keep.is_none_or(|k| !std::ptr::eq(Arc::as_ptr(q), k)))
+            .collect();
+        queues.sort_by_key(|q| q.last_used.load(Ordering::Relaxed));
+        let target = self.budget.cap / 4 * 3;
+        for q in queues {
+            if self.budget.open.load(Ordering::Relaxed) <= target {
+                break;
+            }
+            if let Err(e) = q.close_idle_files() {
+                // The files stay open; the next eviction tries again.
+                tracing::warn!(topic = %q.topic, queue = q.queue_id, error = %e, "cannot close an idle queue index file");
+            }
+        }
     }
 
     pub fn get_or_create(&self, topic: &Arc<str>, queue_id: u32) -> Result<Arc<QueueIndex>> {
         if let Some(q) = self.get(topic, queue_id) {
             return Ok(q);
+        }
+        if self.budget.over() {
+            self.evict(None);
         }
         let dir = self
             .root
@@ -414,6 +537,8 @@ impl QueueRegistry {
                     files: Mutex::new(BTreeMap::new()),
                     min: AtomicU64::new(0),
                     max: AtomicU64::new(0),
+                    budget: Arc::clone(&self.budget),
+                    last_used: AtomicU64::new(0),
                 })
             });
         Ok(Arc::clone(q))
@@ -513,5 +638,47 @@ mod tests {
         q.drop_below(5).unwrap();
         assert!(q.read(3, 1).is_err());
         assert!(q.read(4, 1).is_ok());
+    }
+
+    #[test]
+    fn more_queues_than_the_open_file_budget_stay_readable_and_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = QueueRegistry::with_budget(dir.path().to_path_buf(), 4, FileBudget::new(16));
+        let mut scratch = Vec::new();
+        let entry = |i: u64| QueueEntry {
+            pos: i * 100,
+            size: 10,
+            tag_hash: 0,
+            store_ms: 1,
+        };
+        // 200 queues, each written twice (across two files of 4 entries) and read back.
+        for round in 0..2u64 {
+            for q in 0..200u32 {
+                let topic: Arc<str> = Arc::from(format!("t{}", q % 50).as_str());
+                let idx = reg.get_or_create(&topic, q).unwrap();
+                let start = round * 3;
+                idx.write(
+                    start,
+                    &[entry(start), entry(start + 1), entry(start + 2)],
+                    &mut scratch,
+                )
+                .unwrap();
+                assert!(
+                    reg.budget.open.load(Ordering::Relaxed) <= 16 + 2,
+                    "open files {} past the budget",
+                    reg.budget.open.load(Ordering::Relaxed)
+                );
+            }
+        }
+        for q in 0..200u32 {
+            let topic = format!("t{}", q % 50);
+            let idx = reg.get(&topic, q).unwrap();
+            let got = idx.read(0, 6).unwrap();
+            assert_eq!(
+                got.iter().map(|e| e.pos).collect::<Vec<_>>(),
+                [0, 100, 200, 300, 400, 500]
+            );
+        }
+        assert!(reg.budget.open.load(Ordering::Relaxed) <= 18);
     }
 }
