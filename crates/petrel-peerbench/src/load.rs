@@ -200,6 +200,9 @@ struct ProducerTally {
     sent: u64,
     failed: u64,
     latency: Histogram<u64>,
+    /// When the last send started inside the window completed: a system that cannot keep a
+    /// fixed rate finishes the window's sends late, and its rate counts that time.
+    last_done: Option<Instant>,
 }
 
 async fn produce(shared: Arc<Shared>, producer: Producer, task: usize) -> ProducerTally {
@@ -208,6 +211,7 @@ async fn produce(shared: Arc<Shared>, producer: Producer, task: usize) -> Produc
         sent: 0,
         failed: 0,
         latency: Histogram::new_from(&shared.shape),
+        last_done: None,
     };
     let period = spec
         .rate
@@ -239,6 +243,9 @@ async fn produce(shared: Arc<Shared>, producer: Producer, task: usize) -> Produc
         let result = producer.send(topic, payload).await;
         topic = (topic + shared.tasks) % spec.topics.max(1);
         let elapsed = start.elapsed();
+        if measured {
+            tally.last_done = Some(Instant::now());
+        }
         match result {
             Ok(()) if measured => {
                 tally.sent += 1;
@@ -369,7 +376,7 @@ pub async fn run(prepared: Prepared, spec: &LoadSpec, server_pid: u32) -> Result
     }
     let server_after = procfs::sample_tree(server_pid);
     let client_after = procfs::cpu_ticks(std::process::id());
-    let seconds = window_open
+    let mut seconds = window_open
         .elapsed()
         .as_secs_f64()
         .max(spec.duration.as_secs_f64());
@@ -383,6 +390,9 @@ pub async fn run(prepared: Prepared, spec: &LoadSpec, server_pid: u32) -> Result
         sent += t.sent;
         failed += t.failed;
         latency.add(&t.latency).map_err(|e| e.to_string())?;
+        if let Some(done) = t.last_done {
+            seconds = seconds.max(done.saturating_duration_since(window_open).as_secs_f64());
+        }
     }
     // Drain: give consumers time to receive what the window sent.
     let drain_end = Instant::now() + spec.drain;
