@@ -41,26 +41,26 @@ fn stat_fields(pid: u32) -> Option<Vec<u64>> {
     )
 }
 
+/// Every process id now.
+pub fn pids() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `pid` and every process descended from it.
 pub fn tree(root: u32) -> Vec<u32> {
-    let mut parents: Vec<(u32, u32)> = Vec::new();
-    if let Ok(dir) = fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Some(f) = stat_fields(pid) {
-                parents.push((
-                    pid,
-                    u32::try_from(f.get(1).copied().unwrap_or(0)).unwrap_or(0),
-                ));
-            }
-        }
-    }
+    let parents: Vec<(u32, u32)> = pids()
+        .into_iter()
+        .filter_map(|pid| {
+            let parent = stat_fields(pid)?.get(1).copied().unwrap_or(0);
+            Some((pid, u32::try_from(parent).unwrap_or(0)))
+        })
+        .collect();
     let mut out = vec![root];
     let mut at = 0;
     while at < out.len() {

@@ -209,17 +209,7 @@ pub(super) fn stop_rabbitmq(installs: &Installs, rabbit: &Rabbit) {
 /// Stops the `epmd` started for the run: the one whose environment holds its private port.
 pub(super) fn kill_epmd(port: u16) {
     let want = format!("ERL_EPMD_PORT={port}");
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in crate::procfs::pids() {
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if !String::from_utf8_lossy(&cmdline).contains("epmd") {
             continue;
